@@ -1,0 +1,20 @@
+"""tinygrad_rnn: a small reverse-mode autograd with NumPy/CuPy backends, for RNNs.
+
+The public names of ../shared/API.md, and nothing else.
+"""
+
+from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import cuda_available
+from .gradcheck import gradcheck, gradgradcheck
+from .ops import cat, stack, where
+from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load, save
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "cat", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "manual_seed", "no_grad", "save",
+    "set_grad_enabled", "set_rng_state", "stack", "where",
+]

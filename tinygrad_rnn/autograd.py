@@ -1,0 +1,265 @@
+"""The tape: ``Function`` (one recorded op), grad mode, and the backward pass.
+
+Every differentiable op is a subclass of :class:`Function`. Calling ``Op.apply(*tensors)``
+runs ``forward`` on the backend arrays and, when some input requires a gradient and
+grad mode is on, records the op on its output: ``out._ctx`` is the Function instance,
+whose ``inputs`` are the input tensors. Those links, followed from the loss back to
+the leaves, are the tape.
+
+``backward`` walks the tape in reverse topological order (no recursion, so a
+10,000-step chain is fine) and calls each op's ``backward(grad, out)``. Those backward
+methods are written with Tensor ops: under ``create_graph=True`` they are recorded
+like any other computation, so gradients can be differentiated again; under a plain
+``backward()`` grad mode is off and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_grad_enabled = True
+_anomaly_mode = False
+
+
+# ----------------------------------------------------------------------- grad mode
+def is_grad_enabled() -> bool:
+    """True when ops record themselves on the tape."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def set_grad_enabled(mode: bool) -> Iterator[None]:
+    """Context manager: ops inside record on the tape iff ``mode``."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, bool(mode)
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+class no_grad(contextlib.ContextDecorator):
+    """``with tr.no_grad():`` (or ``@tr.no_grad()``): nothing inside is recorded."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, True
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """``with tr.detect_anomaly():`` the first op whose forward or backward makes a NaN
+    or Inf raises a ``FloatingPointError`` naming the op (and the layer's time step
+    when a recurrent layer is running)."""
+
+    def __enter__(self) -> None:
+        global _anomaly_mode
+        self._previous, _anomaly_mode = _anomaly_mode, True
+
+    def __exit__(self, *exc: Any) -> None:
+        global _anomaly_mode
+        _anomaly_mode = self._previous
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly_mode
+
+
+# Recurrent layers set this while they unroll, so anomaly errors can name the step.
+_anomaly_context: list[str] = []
+
+
+@contextlib.contextmanager
+def anomaly_context(label: str) -> Iterator[None]:
+    """Label the ops recorded inside (e.g. ``"LSTM layer 0, time step 17"``)."""
+    if not _anomaly_mode:
+        yield
+        return
+    _anomaly_context.append(label)
+    try:
+        yield
+    finally:
+        _anomaly_context.pop()
+
+
+def _check_finite(fn: Function, array: Any, backend: Any, phase: str) -> None:
+    if backend.is_floating(array.dtype) and not backend.all_finite(array):
+        where = f" ({fn.label})" if getattr(fn, "label", None) else ""
+        raise FloatingPointError(
+            f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{where}; "
+            "expected finite values"
+        )
+
+
+# ------------------------------------------------------------------------ Function
+class Function:
+    """One op on the tape.
+
+    Subclasses define ``forward(*arrays, **params) -> array`` on backend arrays, and
+    right below it ``backward(grad, out) -> gradient(s)`` with Tensor ops: ``grad`` is
+    dL/d(out), ``out`` the output tensor, and the result is one Tensor (or None) per
+    input. ``self.inputs`` holds the input tensors; ``forward`` saves on ``self`` only
+    what ``backward`` needs.
+    """
+
+    inputs: tuple[Tensor, ...] = ()
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor | None | Sequence[Tensor | None]:
+        raise NotImplementedError
+
+    def needs_grad(self, i: int) -> bool:
+        """Does input ``i`` want a gradient? (Backwards skip work for those that don't.)"""
+        return self.inputs[i].requires_grad
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run ``forward`` on the inputs' arrays and record the op if any input needs it."""
+        backend = inputs[0].backend
+        for t in inputs:
+            if t.backend is not backend:
+                devices = ", ".join(f"{x.device}" for x in inputs)
+                raise RuntimeError(
+                    f"{cls.__name__}: inputs are on different devices ({devices}); expected all "
+                    f"on one device. Move them with .to('{backend.name}')."
+                )
+        fn = cls()
+        fn.inputs = inputs
+        data = fn.forward(*[t.data for t in inputs], **params)
+        record = _grad_enabled and any(t.requires_grad for t in inputs)
+        out = inputs[0]._wrap(data, backend, record)
+        if record:
+            out._ctx = fn
+            if _anomaly_mode:
+                fn.label = _anomaly_context[-1] if _anomaly_context else None
+        else:
+            fn.inputs = ()  # nothing will call backward: keep no references alive
+        if _anomaly_mode:
+            _check_finite(fn, data, backend, "forward")
+        return out
+
+
+# ------------------------------------------------------------------------ backward
+def _toposort(root: Tensor) -> list[Tensor]:
+    """Tensors reachable from ``root`` that need a gradient, inputs before outputs.
+
+    An iterative depth-first search: each tensor is appended after everything it was
+    computed from, without Python recursion.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, children_done = stack.pop()
+        if children_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            for inp in ctx.inputs:
+                if inp.requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+def run_backward(
+    root: Tensor,
+    grad: Tensor,
+    create_graph: bool = False,
+    accumulate: bool = True,
+    capture: Sequence[Tensor] = (),
+) -> dict[int, Tensor]:
+    """Propagate ``grad`` = dL/d(root) to everything ``root`` depends on.
+
+    Args:
+        root: the tensor to differentiate (usually the loss).
+        grad: dL/d(root), the same shape as ``root``.
+        create_graph: record the backward computation so it can be differentiated.
+        accumulate: add into ``.grad`` of leaves (and of tensors that ``retain_grad``).
+        capture: tensors whose total gradient is returned, keyed by ``id``.
+
+    Returns:
+        ``{id(t): dL/dt}`` for each tensor in ``capture`` that ``root`` depends on.
+    """
+    order = _toposort(root)
+    wanted = {id(t) for t in capture}
+    captured: dict[int, Tensor] = {}
+    grads: dict[int, Tensor] = {id(root): grad}
+    with set_grad_enabled(create_graph):
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            for hook in t._hooks or ():
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+            if id(t) in wanted:
+                captured[id(t)] = g
+            ctx = t._ctx
+            if accumulate and (ctx is None or t._retain):
+                # Leaves sum the gradients of all their uses; a weight used at every
+                # time step gets the sum over steps (notes C.42-C.45).
+                t.grad = g if t.grad is None else t.grad + g
+            if ctx is None:
+                continue
+            input_grads = ctx.backward(g, t)
+            if not isinstance(input_grads, (tuple, list)):
+                input_grads = (input_grads,)
+            for inp, inp_grad in zip(ctx.inputs, input_grads, strict=False):
+                if inp_grad is None or not inp.requires_grad:
+                    continue
+                if _anomaly_mode:
+                    _check_finite(ctx, inp_grad.data, inp_grad.backend, "backward")
+                key = id(inp)
+                previous = grads.get(key)
+                grads[key] = inp_grad if previous is None else previous + inp_grad
+    return captured
+
+
+def grad(
+    outputs: Tensor,
+    inputs: Sequence[Tensor] | Tensor,
+    grad_outputs: Tensor | None = None,
+    create_graph: bool = False,
+) -> tuple[Tensor, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    ``tr.grad(loss, [w], create_graph=True)`` gives dL/dw as a tensor on the tape, so
+    a Hessian-vector product is ``tr.grad((dL_dw * v).sum(), [w])``. Inputs that the
+    output does not depend on get zeros.
+    """
+    single = not isinstance(inputs, (list, tuple))
+    inputs = (inputs,) if single else tuple(inputs)
+    seed = outputs._default_grad() if grad_outputs is None else outputs._check_grad(grad_outputs)
+    captured = run_backward(outputs, seed, create_graph, accumulate=False, capture=inputs)
+    return tuple(captured[id(x)] if id(x) in captured else x.zeros_like() for x in inputs)
+
+
+Hook = Callable[["Tensor"], "Tensor | None"]

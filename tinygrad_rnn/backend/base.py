@@ -1,0 +1,139 @@
+"""The backend contract: the short list of array primitives every op is written with.
+
+A backend wraps one array module ("xp"): NumPy on the CPU, CuPy on an NVIDIA GPU.
+Ops never import either module; they call the methods below on ``tensor.backend`` and
+use the operators every array of both modules supports (``+ - * / ** @``, comparisons,
+``a[index]``, ``.shape``, ``.ndim``, ``.dtype``, ``.reshape``, ``.transpose``,
+``.astype``, ``.copy``).
+
+NumPy and CuPy share an API, so one class serves both: the subclasses only say where
+their arrays live and fill in the few primitives that differ (scatter-add, copies to
+and from the host). Adding a primitive means: a method here, a check that both
+subclasses still work, and a test in ``tests/backend``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Backend:
+    """An array module seen through the primitives the ops need.
+
+    Attributes:
+        name: the device string users pass (``"cpu"``, ``"cuda"``).
+        xp: the array module (``numpy`` or ``cupy``).
+        float32, float64, int64, bool_: the dtype objects of the module.
+    """
+
+    name: str = "?"
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+        self.float32 = xp.dtype("float32")
+        self.float64 = xp.dtype("float64")
+        self.int64 = xp.dtype("int64")
+        self.bool_ = xp.dtype("bool")
+        # Bound once here so the hot path pays a single attribute lookup per call.
+        self.exp = xp.exp
+        self.log = xp.log
+        self.tanh = xp.tanh
+        self.sqrt = xp.sqrt
+        self.abs = xp.abs
+        self.sign = xp.sign
+        self.maximum = xp.maximum
+        self.minimum = xp.minimum
+        self.where = xp.where
+        self.clip = xp.clip
+        self.matmul = xp.matmul
+        self.broadcast_to = xp.broadcast_to
+        self.concatenate = xp.concatenate
+        self.stack = xp.stack
+        self.array_type = xp.ndarray
+
+    # ---------------------------------------------------------------- dtypes
+    def dtype(self, dtype: Any) -> Any:
+        """Normalise a dtype given as a string, a type or a dtype object."""
+        return self.xp.dtype(dtype)
+
+    def is_floating(self, dtype: Any) -> bool:
+        return self.xp.dtype(dtype).kind == "f"
+
+    def is_integer(self, dtype: Any) -> bool:
+        return self.xp.dtype(dtype).kind in "iu"
+
+    def is_bool(self, dtype: Any) -> bool:
+        return self.xp.dtype(dtype).kind == "b"
+
+    def result_type(self, *dtypes: Any) -> Any:
+        return self.xp.result_type(*dtypes)
+
+    # -------------------------------------------------------------- creation
+    def is_array(self, obj: Any) -> bool:
+        """True when ``obj`` is an array of this backend."""
+        return isinstance(obj, self.array_type)
+
+    def asarray(self, data: Any, dtype: Any = None) -> Any:
+        """Python scalars, nested lists or this backend's arrays -> array."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def zeros(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        return self.xp.zeros(shape, dtype=dtype)
+
+    def ones(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        return self.xp.ones(shape, dtype=dtype)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: Any) -> Any:
+        return self.xp.full(shape, value, dtype=dtype)
+
+    def eye(self, n: int, dtype: Any) -> Any:
+        return self.xp.eye(n, dtype=dtype)
+
+    def arange(self, n: int, dtype: Any) -> Any:
+        return self.xp.arange(n, dtype=dtype)
+
+    # ---------------------------------------------------------- reductions
+    def sum(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.sum(a, axis=axis, keepdims=keepdims)
+
+    def amax(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.amax(a, axis=axis, keepdims=keepdims)
+
+    def all_finite(self, a: Any) -> bool:
+        """One host bool: are all entries finite? (used by anomaly mode)."""
+        return bool(self.xp.isfinite(a).all())
+
+    def argmax(self, a: Any, axis: Any = None) -> Any:
+        return self.xp.argmax(a, axis=axis)
+
+    # ----------------------------------------------------------- scatter
+    def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
+        """zeros(shape)[index] += values, with repeated indices accumulating.
+
+        This is the backward of indexing: every place a value was read from gets
+        the sum of the gradients of all its reads.
+        """
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- host I/O
+    def to_numpy(self, a: Any) -> Any:
+        """A host ``numpy.ndarray`` holding a copy (or a view on the CPU) of ``a``."""
+        raise NotImplementedError
+
+    def from_numpy(self, host: Any) -> Any:
+        """A host ``numpy.ndarray`` -> an array of this backend."""
+        raise NotImplementedError
+
+    def scalar(self, a: Any) -> Any:
+        """The Python number held by a one-element array."""
+        return a.item()
+
+
+def is_basic_index(index: Any) -> bool:
+    """True for an index made only of ints, slices, None and Ellipsis.
+
+    Such an index selects each element at most once, so its backward can use a plain
+    assignment instead of a (slower) scatter-add.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice)) or p is None or p is Ellipsis for p in parts)

@@ -1,0 +1,41 @@
+"""The GPU backend: arrays are ``cupy.ndarray`` on the current CUDA device.
+
+Imported lazily by :func:`tinygrad_rnn.backend.get_backend`, so that a CPU-only
+install never needs CuPy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cupy as cp
+import cupyx
+import numpy as np
+
+from .base import Backend, is_basic_index
+
+
+class CupyBackend(Backend):
+    """CuPy on an NVIDIA GPU. Same primitives as NumPy; scatter-add and host copies differ."""
+
+    name = "cuda"
+
+    def __init__(self) -> None:
+        super().__init__(cp)
+
+    def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
+        out = cp.zeros(shape, dtype=dtype)
+        if is_basic_index(index):
+            out[index] = values
+        else:
+            cupyx.scatter_add(out, index, values)
+        return out
+
+    def all_finite(self, a: Any) -> bool:
+        return bool(cp.isfinite(a).all().get())
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return cp.asnumpy(a)
+
+    def from_numpy(self, host: Any) -> Any:
+        return cp.asarray(host)

@@ -1,0 +1,32 @@
+"""The CPU backend: arrays are ``numpy.ndarray``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Backend, is_basic_index
+
+
+class NumpyBackend(Backend):
+    """NumPy on the host: the reference backend, and the one tests compare against."""
+
+    name = "cpu"
+
+    def __init__(self) -> None:
+        super().__init__(np)
+
+    def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
+        out = np.zeros(shape, dtype=dtype)
+        if is_basic_index(index):
+            out[index] = values  # a basic index never selects an element twice
+        else:
+            np.add.at(out, index, values)
+        return out
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return np.asarray(a)
+
+    def from_numpy(self, host: Any) -> np.ndarray:
+        return np.asarray(host)

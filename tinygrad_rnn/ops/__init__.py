@@ -1,0 +1,68 @@
+"""The differentiable ops. Each is a :class:`~tinygrad_rnn.autograd.Function` with its
+forward and backward side by side, plus a snake_case wrapper that Tensor methods call.
+
+The op docstrings, read together, are the project's table of derivatives.
+"""
+
+from .activation import LogSoftmax, Softmax, log_softmax, softmax
+from .elementwise import (
+    Abs,
+    Add,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Mul,
+    Neg,
+    Pow,
+    PowScalar,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
+    abs_,
+    add,
+    clip,
+    div,
+    exp,
+    log,
+    mul,
+    neg,
+    pow_,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .linalg import MatMul, matmul
+from .movement import (
+    Cast,
+    Cat,
+    GetItem,
+    IndexAdd,
+    Reshape,
+    Transpose,
+    cast,
+    cat,
+    getitem,
+    index_add,
+    reshape,
+    stack,
+    swap_last,
+    transpose,
+)
+from .reduce import BroadcastTo, Max, Sum, broadcast_to, max_, mean, sum_, unbroadcast
+
+__all__ = [
+    "Abs", "Add", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "IndexAdd",
+    "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape",
+    "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Tanh", "Transpose", "Where",
+    "abs_", "add", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "index_add",
+    "log", "log_softmax", "matmul", "max_", "mean", "mul", "neg", "pow_", "relu", "reshape",
+    "sigmoid", "softmax", "sqrt", "stack", "sub", "sum_", "swap_last", "tanh", "transpose",
+    "unbroadcast", "where",
+]

@@ -1,0 +1,338 @@
+"""Elementwise ops: arithmetic with NumPy broadcasting, and the unary functions.
+
+Binary ops broadcast their operands; each operand's gradient is reduced back to its
+own shape by ``unbroadcast``. Unary ops save what their derivative needs: often
+their own output (exp, tanh, sigmoid, sqrt), which backward receives as ``out``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .reduce import broadcast_shapes, unbroadcast
+
+
+def _binary(op: type[Function], name: str, a: Tensor, b: Tensor) -> Tensor:
+    """Apply a broadcasting op, turning the backend's shape error into ours."""
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        if a.shape != b.shape:
+            broadcast_shapes(name, a.shape, b.shape)  # raises with both shapes named
+        raise
+
+
+class Add(Function):
+    """add: y = a + b
+    da = unbroadcast(grad, a.shape)
+    db = unbroadcast(grad, b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (
+            unbroadcast(grad, a.shape) if a.requires_grad else None,
+            unbroadcast(grad, b.shape) if b.requires_grad else None,
+        )
+
+
+class Sub(Function):
+    """sub: y = a - b
+    da = unbroadcast(grad, a.shape)
+    db = unbroadcast(-grad, b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (
+            unbroadcast(grad, a.shape) if a.requires_grad else None,
+            unbroadcast(-grad, b.shape) if b.requires_grad else None,
+        )
+
+
+class Mul(Function):
+    """mul: y = a * b
+    da = unbroadcast(grad * b, a.shape)
+    db = unbroadcast(grad * a, b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a * b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (
+            unbroadcast(grad * b, a.shape) if a.requires_grad else None,
+            unbroadcast(grad * a, b.shape) if b.requires_grad else None,
+        )
+
+
+class Div(Function):
+    """div: y = a / b
+    da = unbroadcast(grad / b, a.shape)
+    db = unbroadcast(-grad * a / b**2, b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a / b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (
+            unbroadcast(grad / b, a.shape) if a.requires_grad else None,
+            unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None,
+        )
+
+
+class Pow(Function):
+    """pow: y = a ** b   (tensor exponent)
+    da = unbroadcast(grad * b * a ** (b - 1), a.shape)
+    db = unbroadcast(grad * y * log(a), b.shape)   (defined for a > 0)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a**b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (
+            unbroadcast(grad * b * a ** (b - 1.0), a.shape) if a.requires_grad else None,
+            unbroadcast(grad * out * a.log(), b.shape) if b.requires_grad else None,
+        )
+
+
+class PowScalar(Function):
+    """pow_scalar: y = x ** p   (p a Python number)
+    dx = grad * p * x ** (p - 1)
+    """
+
+    def forward(self, x: Any, p: float) -> Any:
+        self.p = p
+        return x**p
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        p = self.p
+        x = self.inputs[0]
+        if p == 2:
+            return grad * (x * 2.0)
+        return grad * (x ** (p - 1) * float(p))
+
+
+class Neg(Function):
+    """neg: y = -x
+    dx = -grad
+    """
+
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return -grad
+
+
+class Exp(Function):
+    """exp: y = exp(x)
+    dx = grad * y
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.inputs[0].backend.exp(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * out
+
+
+class Log(Function):
+    """log: y = log(x)
+    dx = grad / x
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.inputs[0].backend.log(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad / self.inputs[0]
+
+
+class Tanh(Function):
+    """tanh: y = tanh(x)
+    dx = grad * (1 - y**2)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.inputs[0].backend.tanh(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * (1.0 - out * out)
+
+
+class Sigmoid(Function):
+    """sigmoid: y = 1 / (1 + exp(-x))   (computed as (1 + tanh(x/2)) / 2: no overflow)
+    dx = grad * y * (1 - y)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.inputs[0].backend.tanh(x * 0.5) * 0.5 + 0.5
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * (out * (1.0 - out))
+
+
+class Relu(Function):
+    """relu: y = max(x, 0)
+    dx = grad * [x > 0]
+    """
+
+    def forward(self, x: Any) -> Any:
+        self.mask = (x > 0).astype(x.dtype)
+        return x * self.mask
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * grad._const(self.mask)
+
+
+class Abs(Function):
+    """abs: y = |x|
+    dx = grad * sign(x)
+    """
+
+    def forward(self, x: Any) -> Any:
+        self.sign = self.inputs[0].backend.sign(x)
+        return x * self.sign
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * grad._const(self.sign)
+
+
+class Sqrt(Function):
+    """sqrt: y = sqrt(x)
+    dx = grad / (2 * y)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.inputs[0].backend.sqrt(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad / (out * 2.0)
+
+
+class Clip(Function):
+    """clip: y = min(max(x, lo), hi)
+    dx = grad * [lo <= x <= hi]
+    """
+
+    def forward(self, x: Any, lo: Any, hi: Any) -> Any:
+        self.mask = ((x >= lo) & (x <= hi)).astype(x.dtype)
+        return self.inputs[0].backend.clip(x, lo, hi)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * grad._const(self.mask)
+
+
+class Where(Function):
+    """where: y = a where cond else b   (cond a constant boolean array)
+    da = unbroadcast(where(cond, grad, 0), a.shape)
+    db = unbroadcast(where(cond, 0, grad), b.shape)
+    """
+
+    def forward(self, a: Any, b: Any, cond: Any) -> Any:
+        self.cond = cond
+        return self.inputs[0].backend.where(cond, a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        zero = grad._const(grad.backend.zeros((), grad.dtype))
+        return (
+            unbroadcast(Where.apply(grad, zero, cond=self.cond), a.shape) if a.requires_grad else None,
+            unbroadcast(Where.apply(zero, grad, cond=self.cond), b.shape) if b.requires_grad else None,
+        )
+
+
+# ------------------------------------------------------------- snake_case wrappers
+def add(a: Tensor, b: Tensor) -> Tensor:
+    return _binary(Add, "add", a, b)
+
+
+def sub(a: Tensor, b: Tensor) -> Tensor:
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a: Tensor, b: Tensor) -> Tensor:
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a: Tensor, b: Tensor) -> Tensor:
+    return _binary(Div, "div", a, b)
+
+
+def pow_(a: Tensor, b: Tensor | float) -> Tensor:
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        return PowScalar.apply(a, p=b)
+    return _binary(Pow, "pow", a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def abs_(x: Tensor) -> Tensor:
+    return Abs.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
+    """Clamp to [lo, hi]; either bound may be None (no bound on that side)."""
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lo={lo} is greater than hi={hi}; expected lo <= hi")
+    lo = float("-inf") if lo is None else lo
+    hi = float("inf") if hi is None else hi
+    return Clip.apply(x, lo=lo, hi=hi)
+
+
+def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise choice: ``a`` where ``cond`` is true, else ``b``. Differentiable in a, b."""
+    backend = a.backend
+    if isinstance(cond, Tensor):
+        if cond.backend is not backend:
+            raise RuntimeError(f"where: cond is on {cond.device!r} but a is on {a.device!r}; expected one device")
+        cond = cond.data
+    elif not backend.is_array(cond):
+        cond = backend.asarray(cond)
+    if not backend.is_bool(cond.dtype):
+        cond = cond != 0
+    try:
+        return Where.apply(a, b, cond=cond)
+    except ValueError:
+        broadcast_shapes("where", tuple(cond.shape), a.shape, b.shape)
+        raise
