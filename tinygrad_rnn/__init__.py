@@ -3,6 +3,7 @@
 The public names of ../shared/API.md, and nothing else.
 """
 
+from . import nn, optim
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
 from .gradcheck import gradcheck, gradgradcheck
@@ -14,7 +15,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "cat", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
+    "Tensor", "cat", "nn", "optim", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
     "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "manual_seed", "no_grad", "save",
     "set_grad_enabled", "set_rng_state", "stack", "where",
 ]
