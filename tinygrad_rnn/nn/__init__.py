@@ -1,20 +1,15 @@
 """Layers, losses, initialisers and utilities, built from Tensor ops only."""
 
-from . import functional
+from . import functional, init, utils
+from .elman import ElmanRNN, GatedRNN
+from .embedding import Embedding
+from .linear import Linear
 from .module import Module, ModuleList, Parameter, Sequential
-
-# --- linear.py / embedding.py / init.py / utils.py
-# from . import init, utils
-# from .embedding import Embedding
-# from .linear import Linear
-# --- recurrent.py
-# from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-# --- elman.py
-# from .elman import ElmanRNN, GatedRNN
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
-    "Module", "ModuleList", "Parameter", "Sequential", "functional",
-    # "Linear", "Embedding", "init", "utils",
-    # "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
-    # "ElmanRNN", "GatedRNN",
+    "Module", "ModuleList", "Parameter", "Sequential", "functional", "init", "utils",
+    "Linear", "Embedding",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "ElmanRNN", "GatedRNN",
 ]

@@ -197,7 +197,8 @@ def _to_tensor(name: str, value: Any, like: Tensor) -> Tensor:
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
         value = value.detach().cpu().numpy()
     try:
-        return Tensor(value)
+        # Python data is read straight into the parameter's dtype (no float32 detour).
+        return Tensor(value, dtype=like.dtype if isinstance(value, (list, tuple, int, float)) else None)
     except TypeError as e:
         raise TypeError(f"load_state_dict: value for {name!r} is a {type(value).__name__}; expected an array ({e})") from None
 

@@ -1,0 +1,63 @@
+"""The helpers that unroll the sequence layers: splitting along time, lengths, masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_rnn import Tensor
+from tinygrad_rnn.backend import numpy_backend
+from tinygrad_rnn.nn.unroll import LengthMasks, check_lengths, unbind_time
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 16])
+def test_unbind_time_gives_every_step_and_its_gradient(T: int, device: str) -> None:
+    xs_np = np.random.default_rng(T).standard_normal((T, 2, 3))
+    xs = Tensor(xs_np, device=device, requires_grad=True)
+    steps = unbind_time(xs)
+    assert len(steps) == T and all(s.shape == (2, 3) for s in steps)
+    weights = np.random.default_rng(0).standard_normal((T, 2, 3))
+    total = None
+    for t, s in enumerate(steps):
+        np.testing.assert_array_equal(s.numpy(), xs_np[t])
+        term = (s * Tensor(weights[t], device=device)).sum()
+        total = term if total is None else total + term
+    total.backward()
+    np.testing.assert_allclose(xs.grad.numpy(), weights, rtol=1e-12)
+    assert [s.numpy().tolist() for s in unbind_time(Tensor(xs_np))] == xs_np.tolist()  # no tape: plain slices
+
+
+def test_unbind_time_backward_is_not_quadratic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scatter-adds of the backward touch O(T log T) elements, not T * T."""
+    touched = []
+    original = numpy_backend.NumpyBackend.index_add
+
+    def counting(self, shape, index, values, dtype):
+        touched.append(int(np.prod(shape)))
+        return original(self, shape, index, values, dtype)
+
+    monkeypatch.setattr(numpy_backend.NumpyBackend, "index_add", counting)
+    T = 256
+    xs = Tensor(np.zeros((T, 1)), requires_grad=True)
+    total = None
+    for s in unbind_time(xs):
+        total = s.sum() if total is None else total + s.sum()
+    total.backward()
+    np.testing.assert_array_equal(xs.grad.numpy(), np.ones((T, 1)))
+    assert sum(touched) <= 2 * T * (np.log2(T) + 1)  # slicing xs[t] T times would touch T * T
+
+
+def test_check_lengths_accepts_lists_arrays_and_tensors() -> None:
+    for lengths in ([3, 1, 2], (3, 1, 2), np.array([3, 1, 2]), Tensor([3, 1, 2])):
+        assert check_lengths("L", lengths, 3, 3) == [3, 1, 2]
+    assert check_lengths("L", None, 3, 3) is None
+    assert check_lengths("L", [3, 3], 3, 2) is None  # all full: nothing to mask
+    assert check_lengths("L", 2, 3, 1) == [2]
+
+
+def test_length_masks(device: str) -> None:
+    masks = LengthMasks(Tensor.zeros(3, 2, 1, device=device), [3, 1])
+    assert masks.min_length == 1
+    to_host = Tensor(np.zeros(1), device=device).backend.to_numpy
+    assert [to_host(m).ravel().tolist() for m in masks.step] == [[True, True], [True, False], [True, False]]
+    assert to_host(masks.valid).reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]

@@ -1,0 +1,123 @@
+"""optim.SGD: plain, momentum, weight decay, Nesterov, against NumPy by hand and torch.optim."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+from tinygrad_rnn import Tensor, nn, optim
+from tinygrad_rnn.optim import sgd as sgd_module
+
+P0 = np.array([[0.5, -1.0], [2.0, 0.25]])
+GRADS = [np.array([[1.0, -2.0], [0.5, 0.0]]), np.array([[0.3, 0.1], [-1.0, 2.0]]), np.array([[-0.5, 0.4], [0.2, 1.0]])]
+
+
+def run_ours(device: str, **hyper: float) -> np.ndarray:
+    p = Tensor(P0, device=device, requires_grad=True)
+    opt = optim.SGD([p], **hyper)
+    for g in GRADS:
+        p.grad = Tensor(g, device=device)
+        opt.step()
+    assert p.device == device
+    return p.numpy()
+
+
+def by_hand(lr: float, momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> np.ndarray:
+    p, buf = P0.copy(), None
+    for g in GRADS:
+        d = g + weight_decay * p
+        if momentum:
+            buf = d.copy() if buf is None else momentum * buf + d
+            d = d + momentum * buf if nesterov else buf
+        p = p - lr * d
+    return p
+
+
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"lr": 0.1},
+        {"lr": 0.1, "momentum": 0.9},
+        {"lr": 0.05, "weight_decay": 0.1},
+        {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.01},
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+    ],
+)
+def test_three_steps_match_numpy_by_hand(device: str, hyper: dict) -> None:
+    np.testing.assert_allclose(run_ours(device, **hyper), by_hand(**hyper), rtol=1e-14)
+
+
+def test_one_plain_step_is_p_minus_lr_grad() -> None:
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()  # grad = 2 p
+    optim.SGD([p], lr=0.25).step()
+    np.testing.assert_allclose(p.numpy(), [0.5, 1.0])
+
+
+@pytest.mark.parametrize("hyper", [{"momentum": 0.0}, {"momentum": 0.9, "weight_decay": 0.01}, {"momentum": 0.8, "nesterov": True}])
+def test_training_a_linear_layer_matches_torch_optim(hyper: dict) -> None:
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.Linear(3, 2).double()
+    layer = nn.Linear(3, 2, dtype="float64")
+    layer.load_state_dict(ref.state_dict())
+    opt = optim.SGD(layer.parameters(), lr=0.1, **hyper)
+    opt_t = torch.optim.SGD(ref.parameters(), lr=0.1, **hyper)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    for _ in range(4):
+        opt.zero_grad()
+        opt_t.zero_grad()
+        ((layer(Tensor(x)) - 1.0) ** 2).sum().backward()
+        ((ref(torch.tensor(x)) - 1.0) ** 2).sum().backward()
+        opt.step()
+        opt_t.step()
+    for name, value in ref.state_dict().items():
+        np.testing.assert_allclose(layer.state_dict()[name], value.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_gradient_arrays_are_not_written_to(device: str) -> None:
+    p = Tensor(P0, device=device, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)  # the first buffer must be a copy of the gradient
+    grad = Tensor(GRADS[0], device=device)
+    p.grad = grad
+    opt.step()
+    opt.step()
+    np.testing.assert_array_equal(grad.numpy(), GRADS[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -0.1}, "lr=-0.1; expected a finite number >= 0"),
+        ({"lr": "0.1"}, "lr='0.1'"),
+        ({"lr": float("nan")}, "lr=nan"),
+        ({"lr": 0.1, "momentum": 1.0}, r"momentum=1.0; expected a finite number \[0.0, 1.0\)"),
+        ({"lr": 0.1, "weight_decay": -1}, "weight_decay=-1"),
+        ({"lr": 0.1, "nesterov": True}, "nesterov=True with momentum=0.0"),
+    ],
+)
+def test_bad_hyperparameters_are_named(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        optim.SGD([Tensor([1.0], requires_grad=True)], **kwargs)
+
+
+def test_step_skips_parameters_without_gradients() -> None:
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    a.grad = Tensor([1.0])
+    optim.SGD([a, b], lr=0.5, weight_decay=1.0).step()
+    assert a.item() == 0.0 and b.item() == 2.0
+
+
+def test_docstring_example_runs() -> None:
+    assert doctest.testmod(sgd_module).failed == 0
+
+
+def test_lr_can_be_changed_between_steps() -> None:
+    p = Tensor([1.0], requires_grad=True)
+    opt = optim.SGD([p], lr=1.0)
+    p.grad = Tensor([1.0])
+    opt.lr = 0.5
+    opt.step()
+    assert p.item() == 0.5
+    assert "lr=0.5" in repr(opt)

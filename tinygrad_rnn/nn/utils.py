@@ -1,0 +1,118 @@
+"""Training utilities: gradient-norm clipping and padding ragged sequences into a batch."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+
+from ..ops import cat, stack
+from ..tensor import Tensor
+
+CLIP_EPS = 1e-6  # keeps max_norm / (norm + eps) finite for zero gradients; PyTorch's value
+
+
+def _tensors(name: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        raise TypeError(f"{name}: got a {type(parameters).__name__}; pass model.parameters() instead")
+    try:
+        params = list(parameters)
+    except TypeError:
+        raise TypeError(
+            f"{name}: got a {type(parameters).__name__}; expected a Tensor or an iterable of Tensors"
+        ) from None
+    for k, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: element {k} is a {type(p).__name__}; expected a Tensor")
+    return params
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> float:
+    """Rescale the gradients so that their joint L2 norm is at most about ``max_norm``.
+
+    The remedy for exploding gradients: the product of Jacobians in BPTT
+    (6.390 notes C.47, Vanishing gradients and gating mechanisms) can grow exponentially
+    with the sequence length, and one huge step can undo all of training. Clipping keeps
+    the direction of the gradient and caps its length.
+
+    With norm = sqrt(sum over parameters p of sum(p.grad ** 2)) and
+    c = max_norm / (norm + 1e-6), every gradient becomes c * p.grad when c < 1, that is
+    when norm > max_norm - 1e-6, and is left alone otherwise. This is PyTorch's rule
+    (its multiplication by min(c, 1)). Parameters whose ``grad`` is None are skipped.
+    The scaled gradients are new tensors assigned to ``p.grad``: the old gradient
+    arrays, which other tensors may share, are never written to.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors (e.g. ``model.parameters()``).
+        max_norm: the largest norm to let through (>= 0).
+
+    Returns:
+        The total norm before clipping, as a Python float.
+
+    Raises:
+        ValueError: ``max_norm`` is negative or not a number.
+        TypeError: ``parameters`` holds something other than Tensors.
+    """
+    is_number = isinstance(max_norm, numbers.Real) and not isinstance(max_norm, bool)
+    limit = float(max_norm) if is_number else math.nan
+    if not limit >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm={max_norm!r}; expected a number >= 0")
+    with_grad = [p for p in _tensors("clip_grad_norm_", parameters) if p.grad is not None]
+    squares = 0.0
+    for p in with_grad:
+        backend = p.grad.backend
+        grad = p.grad.data.astype(backend.float64)  # accumulate in float64: one host float per tensor
+        squares += float(backend.scalar(backend.sum(grad * grad)))
+    total_norm = math.sqrt(squares)
+    scale = limit / (total_norm + CLIP_EPS)
+    if scale < 1.0:
+        for p in with_grad:
+            p.grad = p.grad._const(p.grad.data * scale)  # a new array: the old one may be shared
+    return total_norm
+
+
+def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_first: bool = False) -> Tensor:
+    """Stack sequences of different lengths into one batch, padding the short ones.
+
+    Sequence b, of shape (T_b, ...), fills ``out[:T_b, b]``; ``out[T_b:, b]`` holds
+    ``padding_value``. Built from ``cat`` and ``stack``, so gradients flow back to each
+    sequence (the padding gets none). The lengths ``[T_b]`` are what recurrent layers
+    take as ``lengths=`` to ignore the padding.
+
+    Shapes:
+        sequences: B tensors (T_b, *rest), the same ``rest`` for all.
+        output: (T_max, B, *rest), or (B, T_max, *rest) with ``batch_first``.
+
+    Raises:
+        ValueError: an empty list, a 0-d tensor, or trailing shapes that differ.
+        TypeError: an element is not a Tensor.
+
+    Example:
+        >>> import tinygrad_rnn as tr
+        >>> batch = tr.nn.utils.pad_sequence([tr.Tensor([1.0, 2.0, 3.0]), tr.Tensor([4.0])])
+        >>> batch.shape, batch.tolist()
+        ((3, 2), [[1.0, 4.0], [2.0, 0.0], [3.0, 0.0]])
+    """
+    if isinstance(sequences, Tensor) or not isinstance(sequences, (list, tuple)):
+        raise TypeError(f"pad_sequence: got a {type(sequences).__name__}; expected a list of Tensors")
+    if not sequences:
+        raise ValueError("pad_sequence: got an empty list; expected at least one sequence")
+    seqs = _tensors("pad_sequence", sequences)
+    rest = seqs[0].shape[1:] if seqs[0].ndim else None
+    for k, s in enumerate(seqs):
+        if s.ndim == 0 or s.shape[1:] != rest:
+            raise ValueError(
+                f"pad_sequence: sequence {k} has shape {s.shape} and sequence 0 has shape {seqs[0].shape}; "
+                "expected shapes (T_b, *rest) with the same rest (and at least 1 dimension)"
+            )
+    t_max = max(s.shape[0] for s in seqs)
+    padded = []
+    for s in seqs:
+        missing = t_max - s.shape[0]
+        if missing:
+            pad = s._const(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype))
+            s = cat([s, pad], axis=0)
+        padded.append(s)
+    return stack(padded, axis=0 if batch_first else 1)
