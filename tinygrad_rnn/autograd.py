@@ -148,17 +148,17 @@ class Function:
         fn = cls()
         fn.inputs = inputs
         data = fn.forward(*[t.data for t in inputs], **params)
-        record = _grad_enabled and any(t.requires_grad for t in inputs)
-        out = inputs[0]._wrap(data, backend, record)
-        if record:
-            out._ctx = fn
-            if _anomaly_mode:
-                fn.label = _anomaly_context[-1] if _anomaly_context else None
-        else:
-            fn.inputs = ()  # nothing will call backward: keep no references alive
         if _anomaly_mode:
+            fn.label = _anomaly_context[-1] if _anomaly_context else None
             _check_finite(fn, data, backend, "forward")
-        return out
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:  # record: the output remembers the op that made it
+                    out = t._wrap(data, backend, True)
+                    out._ctx = fn
+                    return out
+        fn.inputs = ()  # nothing will call backward: keep no references alive
+        return t._wrap(data, backend, False)
 
 
 # ------------------------------------------------------------------------ backward
@@ -211,9 +211,14 @@ def run_backward(
     wanted = {id(t) for t in capture}
     captured: dict[int, Tensor] = {}
     grads: dict[int, Tensor] = {id(root): grad}
+    # Keys whose gradient buffer the engine allocated for that tensor alone. Only those
+    # may be added to in place; any other buffer may be shared (an Add passes the same
+    # gradient to both inputs) or be a view (Reshape). Never used with create_graph.
+    owned: set[int] = set()
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             g = grads.pop(id(t), None)
+            owned.discard(id(t))
             if g is None:
                 continue
             for hook in t._hooks or ():
@@ -229,6 +234,9 @@ def run_backward(
                 t.grad = g if t.grad is None else t.grad + g
             if ctx is None:
                 continue
+            if not create_graph and hasattr(ctx, "backward_into"):
+                _scatter_into(ctx, g, grads, owned)
+                continue
             input_grads = ctx.backward(g, t)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)
@@ -239,8 +247,31 @@ def run_backward(
                     _check_finite(ctx, inp_grad.data, inp_grad.backend, "backward")
                 key = id(inp)
                 previous = grads.get(key)
-                grads[key] = inp_grad if previous is None else previous + inp_grad
+                if previous is None:
+                    grads[key] = inp_grad
+                elif create_graph:
+                    grads[key] = previous + inp_grad  # recorded: the sum is on the tape
+                elif key in owned:
+                    previous.data += inp_grad.data  # ours alone: add in place, no new array
+                else:
+                    grads[key] = previous._wrap(previous.data + inp_grad.data, previous.backend)
+                    owned.add(key)
     return captured
+
+
+def _scatter_into(ctx: Function, grad: Tensor, grads: dict[int, Tensor], owned: set[int]) -> None:
+    """Plain backward of an op that reads part of its input (indexing): add ``grad``
+    into the input's own gradient buffer, allocating it (zeros) on first use."""
+    inp = ctx.inputs[0]
+    key = id(inp)
+    buffer = grads.get(key)
+    if key not in owned:
+        fresh = inp.backend.zeros(inp.shape, grad.dtype)
+        if buffer is not None:
+            fresh += buffer.data
+        buffer = grads[key] = grad._wrap(fresh, inp.backend)
+        owned.add(key)
+    ctx.backward_into(grad.data, buffer.data)
 
 
 def grad(

@@ -87,6 +87,8 @@ def gradcheck(
             flat[i] = original
             numeric = (plus - minus) / (2 * eps)
             excess = abs(float(tape[i]) - numeric) - (atol + rtol * abs(numeric))
+            if excess != excess:  # NaN on either side is a mismatch, never a pass
+                excess = float("inf")
             if excess > 0 and (worst is None or excess > worst[0]):
                 position = tuple(int(j) for j in host.unravel_index(i, x.shape))
                 worst = (excess, k, position, float(tape[i]), numeric)

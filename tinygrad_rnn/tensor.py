@@ -125,9 +125,17 @@ class Tensor:
             return other
         backend = self.backend
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            if backend.is_floating(self.dtype) or isinstance(other, int):
-                return Tensor._wrap(backend.asarray(other, dtype=self.dtype), backend)
-            return Tensor._wrap(backend.asarray(other, dtype=backend.float32), backend)
+            dtype = self.dtype
+            if not (isinstance(other, int) or backend.is_floating(dtype)):
+                dtype = backend.float32
+            # Constants such as the 1.0 in (1 - y) recur at every step: make each once.
+            key = (backend.name, other, type(other), dtype)
+            const = _SCALARS.get(key) if other else None  # 0.0 and -0.0 differ: no cache
+            if const is None:
+                if len(_SCALARS) > 4096:
+                    _SCALARS.clear()
+                const = _SCALARS[key] = Tensor._wrap(backend.asarray(other, dtype=dtype), backend)
+            return const
         return Tensor(other, device=self.device)
 
     # ---------------------------------------------------------------- properties
@@ -495,6 +503,9 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return _ops.matmul(self, self._lift(other))
+
+
+_SCALARS: dict[tuple, Tensor] = {}  # cached 0-d constants for Python scalars in arithmetic
 
 
 def _holds_tensors(data: Any) -> bool:

@@ -113,6 +113,12 @@ class Backend:
         This is the backward of indexing: every place a value was read from gets
         the sum of the gradients of all its reads.
         """
+        out = self.zeros(shape, dtype)
+        self.index_add_(out, index, values)
+        return out
+
+    def index_add_(self, target: Any, index: Any, values: Any) -> None:
+        """In place: target[index] += values, with repeated indices accumulating."""
         raise NotImplementedError
 
     # ------------------------------------------------------------- host I/O

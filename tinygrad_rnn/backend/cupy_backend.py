@@ -23,13 +23,11 @@ class CupyBackend(Backend):
     def __init__(self) -> None:
         super().__init__(cp)
 
-    def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
-        out = cp.zeros(shape, dtype=dtype)
+    def index_add_(self, target: Any, index: Any, values: Any) -> None:
         if is_basic_index(index):
-            out[index] = values
+            target[index] += values
         else:
-            cupyx.scatter_add(out, index, values)
-        return out
+            cupyx.scatter_add(target, index, values)
 
     def all_finite(self, a: Any) -> bool:
         return bool(cp.isfinite(a).all().get())

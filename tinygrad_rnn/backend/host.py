@@ -104,24 +104,45 @@ def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:
         pass
 
 
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # what np.load looks for to open an .npz
+
+
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file; object arrays are refused, never unpickled."""
+    """Read every array of an ``.npz`` file; object arrays are refused, never unpickled.
+
+    Anything that is not a zip archive is refused before NumPy sees it: ``np.load``
+    would otherwise treat it as a pickle (refused with advice to allow pickling) or as
+    a single ``.npy`` array.
+    """
     path = os.fspath(path)
+    with open(path, "rb") as f:  # a missing file raises FileNotFoundError here
+        magic = f.read(4)
+    if magic not in _ZIP_MAGIC:
+        raise ValueError(
+            f"{path!r} is not a tinygrad_rnn checkpoint: expected an .npz archive of arrays "
+            f"(as written by tr.save), but the file starts with {magic!r}, not a zip header"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             out = {}
             for key in f.files:
                 try:
-                    out[key] = f[key]
+                    value = f[key]
                 except ValueError as e:
+                    if "pickle" in str(e):
+                        raise ValueError(
+                            f"{path!r}: entry {key!r} is an object array, which would need pickle "
+                            "to load; tinygrad_rnn never unpickles. Expected plain numeric arrays."
+                        ) from e
+                    raise ValueError(f"{path!r}: entry {key!r} is not a readable .npy array ({e})") from e
+                if not isinstance(value, np.ndarray):
                     raise ValueError(
-                        f"{path!r}: entry {key!r} is an object array, which would need pickle "
-                        "to load; tinygrad_rnn never unpickles. Expected plain numeric arrays."
-                    ) from e
+                        f"{path!r} is not a tinygrad_rnn checkpoint: entry {key!r} is a "
+                        f"{type(value).__name__}, not a .npy array; expected an .npz archive of arrays"
+                    )
+                out[key] = value
             return out
-    except (zipfile.BadZipFile, OSError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise ValueError(
             f"{path!r} is not a tinygrad_rnn checkpoint: expected an .npz archive of arrays ({e})"
         ) from e

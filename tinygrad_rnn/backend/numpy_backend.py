@@ -17,13 +17,11 @@ class NumpyBackend(Backend):
     def __init__(self) -> None:
         super().__init__(np)
 
-    def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
-        out = np.zeros(shape, dtype=dtype)
+    def index_add_(self, target: Any, index: Any, values: Any) -> None:
         if is_basic_index(index):
-            out[index] = values  # a basic index never selects an element twice
+            target[index] += values  # a basic index never selects an element twice
         else:
-            np.add.at(out, index, values)
-        return out
+            np.add.at(target, index, values)
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(a)

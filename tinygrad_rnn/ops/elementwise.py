@@ -121,6 +121,8 @@ class PowScalar(Function):
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         p = self.p
         x = self.inputs[0]
+        if p == 0:  # y = 1: the formula below would give 0 * x**-1 = NaN at x = 0
+            return grad * 0.0
         if p == 2:
             return grad * (x * 2.0)
         return grad * (x ** (p - 1) * float(p))
@@ -171,7 +173,24 @@ class Tanh(Function):
         return self.inputs[0].backend.tanh(x)
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return grad * (1.0 - out * out)
+        return TanhGrad.apply(grad, out)
+
+
+class TanhGrad(Function):
+    """tanh_grad: z = grad * (1 - y**2)   (tanh's backward as one op, y = tanh(x))
+    dgrad = g2 * (1 - y**2)
+    dy = -2 * g2 * grad * y
+    """
+
+    def forward(self, grad: Any, y: Any) -> Any:
+        return grad * (1 - y * y)
+
+    def backward(self, g2: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, y = self.inputs
+        return (
+            TanhGrad.apply(g2, y) if grad.requires_grad else None,
+            g2 * grad * y * -2.0 if y.requires_grad else None,
+        )
 
 
 class Sigmoid(Function):
@@ -183,7 +202,24 @@ class Sigmoid(Function):
         return self.inputs[0].backend.tanh(x * 0.5) * 0.5 + 0.5
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return grad * (out * (1.0 - out))
+        return SigmoidGrad.apply(grad, out)
+
+
+class SigmoidGrad(Function):
+    """sigmoid_grad: z = grad * y * (1 - y)   (sigmoid's backward as one op, y = sigmoid(x))
+    dgrad = g2 * y * (1 - y)
+    dy = g2 * grad * (1 - 2 y)
+    """
+
+    def forward(self, grad: Any, y: Any) -> Any:
+        return grad * y * (1 - y)
+
+    def backward(self, g2: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, y = self.inputs
+        return (
+            SigmoidGrad.apply(g2, y) if grad.requires_grad else None,
+            g2 * grad * (1.0 - y * 2.0) if y.requires_grad else None,
+        )
 
 
 class Relu(Function):

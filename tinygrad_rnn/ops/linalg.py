@@ -6,25 +6,43 @@ from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .movement import _shape_str, reshape, swap_last
+from .movement import _shape_str, reshape
 from .reduce import broadcast_shapes, unbroadcast
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes of a backend array (a view, no copy)."""
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return x.transpose(axes)
 
 
 class MatMul(Function):
     """matmul: Y = A @ B   (batched over leading axes, which broadcast)
     dA = unbroadcast(grad @ B^T, A.shape)
     dB = unbroadcast(A^T @ grad, B.shape)
+
+    With ``ta``/``tb`` the op reads A^T / B^T instead (Y = op(A) op(B)), so the
+    transposes of the backward need no ops of their own:
+    dA = grad op(B)^T, or its transpose op(B) grad^T when ``ta``;
+    dB = op(A)^T grad, or its transpose grad^T op(A) when ``tb``.
     """
 
-    def forward(self, a: Any, b: Any) -> Any:
-        return a @ b
+    def forward(self, a: Any, b: Any, ta: bool = False, tb: bool = False) -> Any:
+        self.ta, self.tb = ta, tb
+        return (_mT(a) if ta else a) @ (_mT(b) if tb else b)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        return (
-            unbroadcast(MatMul.apply(grad, swap_last(b)), a.shape) if a.requires_grad else None,
-            unbroadcast(MatMul.apply(swap_last(a), grad), b.shape) if b.requires_grad else None,
-        )
+        ta, tb = self.ta, self.tb
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = MatMul.apply(b, grad, ta=tb, tb=True) if ta else MatMul.apply(grad, b, tb=not tb)
+            grad_a = unbroadcast(grad_a, a.shape)
+        if b.requires_grad:
+            grad_b = MatMul.apply(grad, a, ta=True, tb=ta) if tb else MatMul.apply(a, grad, ta=not ta)
+            grad_b = unbroadcast(grad_b, b.shape)
+        return grad_a, grad_b
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -145,6 +145,14 @@ class GetItem(Function):
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         return index_add(grad, self.inputs[0].shape, self.index)
 
+    def backward_into(self, grad: Any, buffer: Any) -> None:
+        """Plain-backward shortcut: add ``grad`` straight into x's gradient buffer.
+
+        A loop that reads ``x[t]`` at every step would otherwise build T full-size
+        arrays of zeros, one per read: O(T^2) work. Same result, in O(T).
+        """
+        self.inputs[0].backend.index_add_(buffer, self.index, grad)
+
 
 class IndexAdd(Function):
     """scatter_add: y = zeros(shape); y[index] += v   (repeated indices accumulate)
