@@ -31,6 +31,7 @@ from ..ops import stack, where
 from ..tensor import Tensor
 from .functional import activation
 from .module import Module, Parameter
+from .unroll import unbind_time
 
 Activation = str | Callable[[Tensor], Tensor]
 
@@ -58,20 +59,6 @@ def _affine(v: Tensor, W: Tensor, W_0: Tensor | None) -> Tensor:
     if W_0 is not None:
         out = out + W_0
     return out.reshape(*lead, W.shape[0])
-
-
-def _time_steps(v: Tensor) -> list[Tensor]:
-    """Split (T, ...) into its T steps (...), for the loop.
-
-    ``v[t]`` for every t would give a backward of T gradients, each the full (T, ...)
-    size: O(T^2). Halving recursively costs one full size per level: O(T log T).
-    Off the tape, plain slices (views) are enough.
-    """
-    T = v.shape[0]
-    if T == 1 or not v.requires_grad:
-        return [v[t] for t in range(T)]
-    half = T // 2
-    return _time_steps(v[:half]) + _time_steps(v[half:])
 
 
 def _shape_str(shape: tuple[Any, ...]) -> str:
@@ -197,7 +184,7 @@ class ElmanRNN(Module):
         T, B = self._check_input(x)
         s_prev = self._check_initial_state(s0, x, B)
         active = self._active_steps(lengths, x, T, B)  # (T, B, 1) bool, or None
-        inputs = list(zip(*(_time_steps(term) for term in self._input_terms(x)), strict=True))
+        inputs = list(zip(*(unbind_time(term) for term in self._input_terms(x)), strict=True))
         states = []
         for t in range(1, T + 1):
             with autograd.anomaly_context(f"{type(self).__name__} time step {t}"):

@@ -13,17 +13,12 @@ from ..tensor import Tensor
 
 
 def unbind_time(xs: Tensor) -> list[Tensor]:
-    """Split (T, ...) into T tensors of shape (...).
+    """Split (T, ...) into T tensors of shape (...): the steps of the loop.
 
-    Slicing ``xs[t]`` T times would make a backward that builds T gradients of the full
-    (T, ...) size. Halving recursively makes each level of the tree cost one full size:
-    O(T log T) instead of O(T^2). Without a tape, plain slices (views) are used.
+    Plain slices: the backward adds each step's gradient into one (T, ...) buffer
+    (``GetItem.backward_into``), so this costs O(T), as a hand-written loop would.
     """
-    T = xs.shape[0]
-    if T == 1 or not xs.requires_grad:
-        return [xs[t] for t in range(T)]
-    mid = T // 2
-    return unbind_time(xs[:mid]) + unbind_time(xs[mid:])
+    return [xs[t] for t in range(xs.shape[0])]
 
 
 class LengthMasks:
