@@ -6,6 +6,7 @@ The public names of ../shared/API.md, and nothing else.
 from . import nn, optim
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
+from .checkpoint import load_checkpoint, save_checkpoint
 from .gradcheck import gradcheck, gradgradcheck
 from .ops import cat, stack, where
 from .random import get_rng_state, manual_seed, set_rng_state
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "cat", "nn", "optim", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "manual_seed", "no_grad", "save",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "load_checkpoint", "manual_seed", "no_grad", "save",
+    "save_checkpoint",
     "set_grad_enabled", "set_rng_state", "stack", "where",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -102,13 +103,30 @@ def anomaly_context(label: str) -> Iterator[None]:
         _anomaly_context.pop()
 
 
+# In anomaly mode, the op whose backward is running: a NaN made by an op inside it is its.
+_in_backward: Function | None = None
+
+
 def _check_finite(fn: Function, array: Any, backend: Any, phase: str) -> None:
     if backend.is_floating(array.dtype) and not backend.all_finite(array):
+        inner = ""
+        if phase == "forward" and _in_backward is not None:  # an op run by another op's backward
+            fn, phase, inner = _in_backward, "backward", f" (at its {type(fn).__name__})"
         where = f" ({fn.label})" if getattr(fn, "label", None) else ""
         raise FloatingPointError(
-            f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{where}; "
+            f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{inner}{where}; "
             "expected finite values"
         )
+
+
+def _checked_backward(ctx: Function, grad: Tensor, out: Tensor) -> Any:
+    """``ctx.backward`` in anomaly mode: a NaN or Inf made inside is reported as ctx's."""
+    global _in_backward
+    previous, _in_backward = _in_backward, ctx
+    try:
+        return ctx.backward(grad, out)
+    finally:
+        _in_backward = previous
 
 
 # ------------------------------------------------------------------------ Function
@@ -123,6 +141,9 @@ class Function:
     """
 
     inputs: tuple[Tensor, ...] = ()
+    # Ops that read part of their input may define ``backward_into(grad, buffer)``: a
+    # plain-backward shortcut that adds straight into the input's gradient buffer.
+    backward_into: Any = None
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         raise NotImplementedError
@@ -162,32 +183,6 @@ class Function:
 
 
 # ------------------------------------------------------------------------ backward
-def _toposort(root: Tensor) -> list[Tensor]:
-    """Tensors reachable from ``root`` that need a gradient, inputs before outputs.
-
-    An iterative depth-first search: each tensor is appended after everything it was
-    computed from, without Python recursion.
-    """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        t, children_done = stack.pop()
-        if children_done:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
-        if ctx is not None:
-            for inp in ctx.inputs:
-                if inp.requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
-    return order
-
-
 def run_backward(
     root: Tensor,
     grad: Tensor,
@@ -196,6 +191,11 @@ def run_backward(
     capture: Sequence[Tensor] = (),
 ) -> dict[int, Tensor]:
     """Propagate ``grad`` = dL/d(root) to everything ``root`` depends on.
+
+    Tensors are visited in decreasing creation order (``_seq``), from a heap: a tensor
+    is always created after the tensors it is computed from, so when it is popped every
+    use of it has already sent back its share of the gradient. That is a reverse
+    topological order, found without recursion and without a separate sorting pass.
 
     Args:
         root: the tensor to differentiate (usually the loss).
@@ -207,26 +207,28 @@ def run_backward(
     Returns:
         ``{id(t): dL/dt}`` for each tensor in ``capture`` that ``root`` depends on.
     """
-    order = _toposort(root)
     wanted = {id(t) for t in capture}
     captured: dict[int, Tensor] = {}
     grads: dict[int, Tensor] = {id(root): grad}
+    heap: list[tuple[int, Tensor]] = [(-root._seq, root)]
+    queued = {id(root)}
     # Keys whose gradient buffer the engine allocated for that tensor alone. Only those
     # may be added to in place; any other buffer may be shared (an Add passes the same
     # gradient to both inputs) or be a view (Reshape). Never used with create_graph.
     owned: set[int] = set()
     with set_grad_enabled(create_graph):
-        for t in reversed(order):
-            g = grads.pop(id(t), None)
-            owned.discard(id(t))
-            if g is None:
-                continue
-            for hook in t._hooks or ():
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
-            if id(t) in wanted:
-                captured[id(t)] = g
+        while heap:
+            t = heappop(heap)[1]
+            key = id(t)
+            g = grads.pop(key)
+            owned.discard(key)
+            if t._hooks:
+                for hook in t._hooks:
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = replaced
+            if key in wanted:
+                captured[key] = g
             ctx = t._ctx
             if accumulate and (ctx is None or t._retain):
                 # Leaves sum the gradients of all their uses; a weight used at every
@@ -234,10 +236,14 @@ def run_backward(
                 t.grad = g if t.grad is None else t.grad + g
             if ctx is None:
                 continue
-            if not create_graph and hasattr(ctx, "backward_into"):
+            if ctx.backward_into is not None and not create_graph:
+                inp = ctx.inputs[0]
                 _scatter_into(ctx, g, grads, owned)
+                if id(inp) not in queued:
+                    queued.add(id(inp))
+                    heappush(heap, (-inp._seq, inp))
                 continue
-            input_grads = ctx.backward(g, t)
+            input_grads = _checked_backward(ctx, g, t) if _anomaly_mode else ctx.backward(g, t)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)
             for inp, inp_grad in zip(ctx.inputs, input_grads, strict=False):
@@ -249,6 +255,9 @@ def run_backward(
                 previous = grads.get(key)
                 if previous is None:
                     grads[key] = inp_grad
+                    if key not in queued:
+                        queued.add(key)
+                        heappush(heap, (-inp._seq, inp))
                 elif create_graph:
                     grads[key] = previous + inp_grad  # recorded: the sum is on the tape
                 elif key in owned:

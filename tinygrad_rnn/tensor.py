@@ -8,12 +8,17 @@ the snake_case op wrappers of :mod:`tinygrad_rnn.ops`; no arithmetic happens her
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from . import autograd
 from . import random as _random
 from .backend import backend_of, get_backend, host
+
+# Creation order. A tensor is always made after the tensors it is computed from, so
+# backward can visit tensors in decreasing ``_seq`` and meet each one after all its uses.
+_next_seq = itertools.count().__next__
 
 
 class RemovableHandle:
@@ -58,7 +63,7 @@ class Tensor:
         [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "backend", "requires_grad", "grad", "_ctx", "_retain", "_hooks", "__weakref__")
+    __slots__ = ("data", "backend", "requires_grad", "grad", "_ctx", "_retain", "_hooks", "_seq", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
@@ -98,6 +103,7 @@ class Tensor:
         self._ctx: autograd.Function | None = None
         self._retain = False
         self._hooks: list | None = None
+        self._seq = _next_seq()
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -113,6 +119,7 @@ class Tensor:
         t._ctx = None
         t._retain = False
         t._hooks = None
+        t._seq = _next_seq()
         return t
 
     def _const(self, data: Any) -> Tensor:

@@ -47,6 +47,7 @@ from .movement import (
     GetItem,
     IndexAdd,
     Reshape,
+    Stack,
     Transpose,
     cast,
     cat,
@@ -61,7 +62,7 @@ from .reduce import BroadcastTo, Max, Sum, broadcast_to, max_, mean, sum_, unbro
 
 __all__ = [
     "Abs", "Add", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "IndexAdd",
-    "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape",
+    "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape", "Stack",
     "Sigmoid", "SigmoidGrad", "Softmax", "Sqrt", "Sub", "Sum", "Tanh", "TanhGrad", "Transpose", "Where",
     "abs_", "add", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "index_add",
     "log", "log_softmax", "matmul", "max_", "mean", "mul", "neg", "pow_", "relu", "reshape",

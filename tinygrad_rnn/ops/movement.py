@@ -242,14 +242,28 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return Cat.apply(*tensors, axis=axis)
 
 
+class Stack(Function):
+    """stack: y = [x_1, x_2, ...] joined along a new axis ``axis``
+    dx_k = grad[..., k, ...]   (index k on the new axis)
+    """
+
+    def forward(self, *xs: Any, axis: int) -> Any:
+        self.axis = axis
+        return self.inputs[0].backend.stack(xs, axis=axis)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        lead = (slice(None),) * self.axis
+        return tuple(
+            GetItem.apply(grad, index=lead + (k,)) if x.requires_grad else None for k, x in enumerate(self.inputs)
+        )
+
+
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new ``axis`` (composite: reshape, then cat)."""
+    """Join same-shape tensors along a new ``axis``."""
     tensors = _as_tensor_list("stack", tensors)
     _check_same_shapes("stack", tensors, None)
     axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")
-    shape = tensors[0].shape
-    new_shape = shape[:axis] + (1,) + shape[axis:]
-    return Cat.apply(*[Reshape.apply(t, shape=new_shape) for t in tensors], axis=axis)
+    return Stack.apply(*tensors, axis=axis)
 
 
 # ------------------------------------------------------------------------- casts
