@@ -1,0 +1,212 @@
+"""Helpers shared by every example script (not part of the tinygrad_rnn package).
+
+Examples run as scripts (``python examples/char_lm.py``), so Python puts ``examples/``
+on ``sys.path`` and they simply ``import _common``. Tests load an example the same way
+and call its ``main(argv)``.
+
+The API (kept small and stable; other examples import it):
+
+``make_parser(doc, out_dir=DEFAULT_OUT_DIR) -> argparse.ArgumentParser``
+    A parser whose ``--help`` shows ``doc`` (the example's module docstring) and which
+    already has the flags every example shares: ``--device {cpu,cuda}``, ``--seed``,
+    ``--quick`` and ``--out-dir``. Add the example's own flags, then ``parse_args(argv)``.
+``setup(args) -> str``
+    Seeds the library (``tr.manual_seed(args.seed)``), checks that the device exists
+    (exits with a clear message when ``cuda`` is asked for without CuPy or a GPU),
+    creates ``args.out_dir`` and returns the device string.
+``progress(total, desc="", disable=False) -> Progress``
+    A progress bar (tqdm when installed; otherwise a plain line every few percent):
+    ``bar.update(n)``, ``bar.set_postfix(loss=..., ...)``, ``bar.write(text)``,
+    ``bar.close()``; also a context manager.
+``pyplot() -> module | None``
+    ``matplotlib.pyplot`` on the non-interactive Agg backend, or ``None`` (after
+    printing once how to install the ``examples`` extra) when matplotlib is missing.
+``save_figure(fig, out_dir, name) -> str``
+    Saves a matplotlib figure as ``out_dir/name`` (PNG by default), closes it and
+    prints where it went; returns the path.
+``check(condition, message)``
+    A quick-mode learning check: raises :class:`LearningCheckFailed` (an
+    ``AssertionError``) with ``message`` when ``condition`` is false, and prints
+    ``"check passed: message"`` otherwise.
+``cli(main)``
+    ``if __name__ == "__main__": cli(main)``: runs ``main(sys.argv[1:])`` and turns a
+    failed learning check into exit status 1 with the message on stderr.
+``INSTALL_HINT``
+    The command that installs the optional libraries the examples use.
+
+Plots (matplotlib) and progress bars (tqdm) come from the ``examples`` extra:
+``pip install -e '.[examples]'`` (the ``dev`` extra includes both). The examples run
+without them, minus the pictures and the pretty bar, and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+# The examples multiply small matrices many times per step. There, BLAS worker threads
+# cost more in hand-offs than they save (on a 2-core machine a GRU step can run 5-10x
+# slower with them), so the examples use one BLAS thread unless told otherwise. This has
+# to happen before NumPy is first imported, i.e. before tinygrad_rnn.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import tinygrad_rnn as tr  # noqa: E402
+
+INSTALL_HINT = "pip install -e '.[examples]'   (or: pip install matplotlib tqdm)"
+DEFAULT_OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "img")
+
+_warned: set[str] = set()
+
+
+class LearningCheckFailed(AssertionError):
+    """A ``--quick`` run finished but did not learn as much as the example promises."""
+
+
+def _warn_missing(library: str, what: str) -> None:
+    if library not in _warned:
+        _warned.add(library)
+        print(f"note: {library} is not installed, so {what}. Install it with: {INSTALL_HINT}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------- arguments
+def make_parser(doc: str | None, out_dir: str = DEFAULT_OUT_DIR) -> argparse.ArgumentParser:
+    """An argument parser with the flags every example shares.
+
+    Args:
+        doc: the example's module docstring; its first line is the summary, the rest
+            is printed under ``--help`` as written.
+        out_dir: default folder for pictures (``docs/img/`` of the repository, the
+            pictures README shows).
+    """
+    doc = (doc or "").strip()
+    parser = argparse.ArgumentParser(
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"Plots and progress bars need the examples extra: {INSTALL_HINT}",
+    )
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where tensors live: cpu (NumPy) or cuda (CuPy on an NVIDIA GPU)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for tr.manual_seed (default 0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run for the test-suite that ASSERTS learning happened")
+    parser.add_argument("--out-dir", default=out_dir, help=f"folder for pictures (default {out_dir})")
+    return parser
+
+
+def setup(args: argparse.Namespace) -> str:
+    """Seed, check the device, create the output folder; returns the device string."""
+    tr.manual_seed(args.seed)
+    if args.device == "cuda" and not tr.cuda_available():
+        try:
+            tr.Tensor.zeros(1, device="cuda")
+        except RuntimeError as e:
+            raise SystemExit(f"--device cuda is not available here: {e}") from None
+    os.makedirs(args.out_dir, exist_ok=True)
+    return args.device
+
+
+# -------------------------------------------------------------------------- progress
+class Progress:
+    """A progress bar: tqdm when installed, else a plain line every ~10 %."""
+
+    def __init__(self, total: int, desc: str = "", disable: bool = False) -> None:
+        self.total, self.desc, self.disable = total, desc, disable
+        self.n, self._postfix, self._next_print = 0, "", 0.0
+        self._start = time.perf_counter()
+        self._bar = None
+        if disable:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            _warn_missing("tqdm", "progress is printed as plain lines")
+            return
+        self._bar = tqdm(total=total, desc=desc, dynamic_ncols=True, file=sys.stdout)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif not self.disable and self.n >= self._next_print:
+            elapsed = time.perf_counter() - self._start
+            print(f"{self.desc} {self.n}/{self.total} [{elapsed:.0f}s] {self._postfix}", flush=True)
+            self._next_print = self.n + max(1, self.total // 10)
+
+    def set_postfix(self, **values: Any) -> None:
+        text = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+        self._postfix = text
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+
+    def write(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text)
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def progress(total: int, desc: str = "", disable: bool = False) -> Progress:
+    """A :class:`Progress` bar of ``total`` steps."""
+    return Progress(total, desc, disable)
+
+
+# ---------------------------------------------------------------------------- plots
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend, or None when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        _warn_missing("matplotlib", "no pictures are drawn")
+        return None
+    return plt
+
+
+def save_figure(fig: Any, out_dir: str, name: str) -> str:
+    """Save ``fig`` as ``out_dir/name``, close it, print the path and return it."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"saved {path}")
+    return path
+
+
+# ---------------------------------------------------------------------------- checks
+def check(condition: bool, message: str) -> None:
+    """Raise :class:`LearningCheckFailed` unless ``condition``; print the check otherwise."""
+    if not condition:
+        raise LearningCheckFailed(f"learning check failed: {message}")
+    print(f"check passed: {message}")
+
+
+def cli(main: Callable[[list[str] | None], Any]) -> None:
+    """Run ``main(sys.argv[1:])``; a failed learning check exits with status 1."""
+    try:
+        main(sys.argv[1:])
+    except LearningCheckFailed as e:
+        print(str(e), file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
