@@ -189,6 +189,7 @@ def run_backward(
     create_graph: bool = False,
     accumulate: bool = True,
     capture: Sequence[Tensor] = (),
+    stop_at_capture: bool = False,
 ) -> dict[int, Tensor]:
     """Propagate ``grad`` = dL/d(root) to everything ``root`` depends on.
 
@@ -203,6 +204,8 @@ def run_backward(
         create_graph: record the backward computation so it can be differentiated.
         accumulate: add into ``.grad`` of leaves (and of tensors that ``retain_grad``).
         capture: tensors whose total gradient is returned, keyed by ``id``.
+        stop_at_capture: do not propagate past captured tensors (partial derivatives of
+            a sub-graph, as fused ops need).
 
     Returns:
         ``{id(t): dL/dt}`` for each tensor in ``capture`` that ``root`` depends on.
@@ -222,6 +225,9 @@ def run_backward(
             key = id(t)
             g = grads.pop(key)
             owned.discard(key)
+            if stop_at_capture and key in wanted:
+                captured[key] = g  # the caller goes on from here (hooks run there)
+                continue
             if t._hooks:
                 for hook in t._hooks:
                     replaced = hook(g)

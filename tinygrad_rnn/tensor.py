@@ -91,8 +91,11 @@ class Tensor:
             if from_python and array.dtype.kind == "f" and dtype is None:
                 array = array.astype("float32")  # Python floats default to float32
             data = backend.from_numpy(array)
-        elif source is not backend:
-            data = backend.from_numpy(source.to_numpy(data))
+        else:
+            if data.dtype.kind not in "biuf":  # a host array of strings, objects or complex numbers
+                raise TypeError(f"Tensor(data): got an array of dtype {data.dtype}; expected numbers (bool, int or float)")
+            if source is not backend:
+                data = backend.from_numpy(source.to_numpy(data))
         if dtype is not None:
             dtype = backend.dtype(dtype)
             if data.dtype != dtype:
@@ -180,7 +183,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor; expected a tensor with at least 1 dimension")
         return self.shape[0]
 
     def __repr__(self) -> str:
@@ -344,8 +347,16 @@ class Tensor:
 
     @staticmethod
     def full(shape: Any, value: float, requires_grad: bool = False, device: Any = "cpu", dtype: Any = None) -> Tensor:
-        return Tensor._new(lambda b, s, d: b.full(s, value, d), (shape,) if isinstance(shape, int) else tuple(shape),
-                           requires_grad, device, dtype)
+        """A tensor of ``shape`` filled with the number ``value``."""
+        if not isinstance(value, (int, float)):
+            raise TypeError(f"Tensor.full: value {value!r} is a {type(value).__name__}; expected a Python number")
+        if not isinstance(shape, (int, tuple, list)):
+            raise TypeError(f"Tensor.full: shape {shape!r} is a {type(shape).__name__}; expected an int or a tuple of ints")
+        try:
+            return Tensor._new(lambda b, s, d: b.full(s, value, d), (shape,) if isinstance(shape, int) else tuple(shape),
+                               requires_grad, device, dtype)
+        except OverflowError:
+            raise ValueError(f"Tensor.full: value {value!r} does not fit in dtype {dtype}; expected a smaller number") from None
 
     @staticmethod
     def randn(*shape: Any, requires_grad: bool = False, device: Any = "cpu", dtype: Any = None) -> Tensor:
@@ -374,7 +385,10 @@ class Tensor:
     def arange(n: int, requires_grad: bool = False, device: Any = "cpu", dtype: Any = None) -> Tensor:
         """0, 1, ..., n-1 (int64 unless ``dtype`` is given)."""
         backend = get_backend(device or "cpu")
-        t = Tensor._wrap(backend.arange(_shape_arg((n,))[0], backend.dtype(dtype or "int64")), backend)
+        dtype = backend.dtype(dtype or "int64")
+        if backend.is_bool(dtype):
+            raise TypeError("Tensor.arange: dtype bool; expected an integer or floating dtype")
+        t = Tensor._wrap(backend.arange(_shape_arg((n,))[0], dtype), backend)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -435,7 +449,13 @@ class Tensor:
         other = self._lift(other)
         if other.backend is not self.backend:
             raise RuntimeError(f"comparison between {self.device!r} and {other.device!r} tensors; expected one device")
-        return self._const(op(self.data, other.data))
+        try:
+            return self._const(op(self.data, other.data))
+        except ValueError:
+            raise ValueError(
+                f"comparison: shapes {self.shape} and {other.shape} do not broadcast; expected each dimension "
+                "to match or be 1"
+            ) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, lambda a, b: a < b)
@@ -490,7 +510,14 @@ class Tensor:
         return -_ops.max_(-self, axis, keepdims)
 
     def argmax(self, axis: int | None = None) -> Tensor:
-        """Indices of the maxima (int64; not differentiable)."""
+        """Indices of the maxima (int64; not differentiable); ``axis`` None: of the flattened tensor."""
+        if axis is not None and (isinstance(axis, bool) or not isinstance(axis, int) or not -self.ndim <= axis < self.ndim):
+            raise ValueError(
+                f"argmax: axis={axis!r} for a tensor of shape {self.shape}; expected None or an int in "
+                f"[{-self.ndim}, {self.ndim - 1}]"
+            )
+        if (self.size if axis is None else self.shape[axis]) == 0:
+            raise ValueError(f"argmax: a tensor of shape {self.shape} has no elements along axis={axis}; expected some")
         return self._const(self.backend.argmax(self.data, axis=axis))
 
     def reshape(self, *shape: Any) -> Tensor:

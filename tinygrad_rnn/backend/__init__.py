@@ -52,6 +52,8 @@ def get_backend(device: Any = "cpu") -> Backend:
     """
     if isinstance(device, Backend):
         return device
+    if not isinstance(device, str):
+        raise ValueError(f"device={device!r} is a {type(device).__name__}; expected a string such as 'cpu' or 'cuda'")
     backend = _BACKENDS.get(device)
     if backend is not None:
         return backend

@@ -53,8 +53,21 @@ class Backend:
 
     # ---------------------------------------------------------------- dtypes
     def dtype(self, dtype: Any) -> Any:
-        """Normalise a dtype given as a string, a type or a dtype object."""
-        return self.xp.dtype(dtype)
+        """Normalise a dtype given as a string, a type or a dtype object.
+
+        Raises:
+            TypeError: ``dtype`` names no dtype, or one that is not a number or bool.
+        """
+        try:
+            normal = self.xp.dtype(dtype)
+        except (TypeError, ValueError):
+            normal = None
+        if normal is None or normal.kind not in "biuf":
+            raise TypeError(
+                f"unknown or unsupported dtype {dtype!r}; expected a real or bool dtype such as "
+                "'float32', 'float64', 'int64' or 'bool'"
+            )
+        return normal
 
     def is_floating(self, dtype: Any) -> bool:
         return self.xp.dtype(dtype).kind == "f"

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import random as _random
 from ..backend import get_backend, host
+from ..ops.fused import gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
 from .functional import activation
 from .module import Module, Parameter
@@ -45,28 +46,31 @@ def rnn_step(xw_t: Tensor, s_prev: Tensor, W_hh_T: Tensor, f_s: Callable[[Tensor
 
 
 def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, W_hh_T: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step from the (B, 4H) pre-activations xw_t + h_prev W_hh^T (gate order i, f, g, o)."""
+    """One LSTM step (gate order i, f, g, o), with a_t = xw_t + h_prev W_hh^T:
+
+        i_t = sigmoid(a_i), f_t = sigmoid(a_f), g_t = tanh(a_g), o_t = sigmoid(a_o)
+        c_t = f_t * c_prev + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    The gate nonlinearities and the state update are one fused op
+    (:class:`~tinygrad_rnn.ops.fused.LSTMPointwise`, whose ``composite`` spells out the
+    lines above in Tensor ops); only the matmul and the fused op go on the tape.
+    """
     H = h_prev.shape[-1]
-    gates = xw_t + h_prev @ W_hh_T
-    sig = gates.sigmoid()  # one op for i, f and o; the g columns are simply not used
-    i_t, f_t, o_t = sig[:, :H], sig[:, H : 2 * H], sig[:, 3 * H :]
-    g_t = gates[:, 2 * H : 3 * H].tanh()
-    c_t = f_t * c_prev + i_t * g_t
-    h_t = o_t * c_t.tanh()
-    return h_t, c_t
+    hc = lstm_pointwise(xw_t, h_prev @ W_hh_T, c_prev)
+    return hc[:, :H], hc[:, H:]
 
 
 def gru_step(xw_t: Tensor, h_prev: Tensor, W_hh_T: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One GRU step; xw_t = x_t W_ih^T + b_ih (gate order r, z, n). b_hh stays apart:
-    b_hn sits inside r * (...)."""
-    H = h_prev.shape[-1]
-    hw = h_prev @ W_hh_T
-    if b_hh is not None:
-        hw = hw + b_hh
-    rz = (xw_t[:, : 2 * H] + hw[:, : 2 * H]).sigmoid()
-    r_t, z_t = rz[:, :H], rz[:, H:]
-    n_t = (xw_t[:, 2 * H :] + r_t * hw[:, 2 * H :]).tanh()
-    return n_t + z_t * (h_prev - n_t)  # = (1 - z_t) * n_t + z_t * h_prev
+    """One GRU step (gate order r, z, n); xw_t = x_t W_ih^T + b_ih and hw = h_prev W_hh^T + b_hh:
+
+        r_t = sigmoid(xw_r + hw_r), z_t = sigmoid(xw_z + hw_z)
+        n_t = tanh(xw_n + r_t * hw_n)          (b_hn sits inside r_t * (...))
+        h_t = (1 - z_t) * n_t + z_t * h_prev
+
+    The lines above are one fused op (:class:`~tinygrad_rnn.ops.fused.GRUPointwise`).
+    """
+    return gru_pointwise(xw_t, h_prev @ W_hh_T, h_prev, b_hh)
 
 
 def check_size(what: str, name: str, value: Any) -> int:
@@ -96,6 +100,8 @@ class _Cell(Module):
 
     def _input(self, x: Tensor) -> tuple[Tensor, bool]:
         """x as (B, I), and whether it came unbatched as (I,)."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{type(self).__name__}: input x is a {type(x).__name__}; expected a Tensor")
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{type(self).__name__}: input x has shape {x.shape}; expected (B, {self.input_size}) "

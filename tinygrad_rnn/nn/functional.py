@@ -42,8 +42,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     Raises:
         ValueError: ``p`` is not in [0, 1).
     """
-    if not 0.0 <= p < 1.0:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p={p!r}; expected a probability in [0, 1)")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout: x is a {type(x).__name__}; expected a Tensor")
     if not training or p == 0.0:
         return x
     keep = host.bernoulli(_random.generator(), 1.0 - p, x.shape, x.dtype) / (1.0 - p)
@@ -91,6 +93,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _float_target(name: str, x: Tensor, target: Any) -> Tensor:
     """A target of the same shape as the prediction ``x`` (arrays and lists are converted)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input is a {type(x).__name__}; expected a Tensor")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=x.device, dtype=x.dtype)
     if target.shape != x.shape:

@@ -40,6 +40,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .fused import GRUPointwise, LSTMPointwise, gru_pointwise, lstm_pointwise
 from .linalg import MatMul, matmul
 from .movement import (
     Cast,
@@ -61,10 +62,10 @@ from .movement import (
 from .reduce import BroadcastTo, Max, Sum, broadcast_to, max_, mean, sum_, unbroadcast
 
 __all__ = [
-    "Abs", "Add", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "IndexAdd",
+    "Abs", "Add", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "GRUPointwise", "LSTMPointwise", "IndexAdd",
     "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape", "Stack",
     "Sigmoid", "SigmoidGrad", "Softmax", "Sqrt", "Sub", "Sum", "Tanh", "TanhGrad", "Transpose", "Where",
-    "abs_", "add", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "index_add",
+    "abs_", "add", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
     "log", "log_softmax", "matmul", "max_", "mean", "mul", "neg", "pow_", "relu", "reshape",
     "sigmoid", "softmax", "sqrt", "stack", "sub", "sum_", "swap_last", "tanh", "transpose",
     "unbroadcast", "where",

@@ -15,13 +15,24 @@ from .reduce import broadcast_shapes, unbroadcast
 
 
 def _binary(op: type[Function], name: str, a: Tensor, b: Tensor) -> Tensor:
-    """Apply a broadcasting op, turning the backend's shape error into ours."""
+    """Apply a broadcasting op, turning the backend's shape and dtype errors into ours."""
     try:
         return op.apply(a, b)
-    except ValueError:
+    except (TypeError, ValueError) as e:
         if a.shape != b.shape:
             broadcast_shapes(name, a.shape, b.shape)  # raises with both shapes named
-        raise
+        raise dtype_error(name, e, a, b) from None
+
+
+def dtype_error(name: str, e: Exception, *xs: Tensor) -> Exception:
+    """The error for an op the backend refuses on these dtypes (bool minus bool, an integer
+    to a negative integer power...): a TypeError, or a ValueError if the backend's was one."""
+    dtypes = " and ".join(str(x.dtype) for x in xs)
+    kind = ValueError if isinstance(e, ValueError) else TypeError
+    return kind(
+        f"{name}: not defined for tensors of dtype {dtypes} (the backend says: {e}); expected "
+        "floating-point tensors (convert with .float(); bools also with .long())"
+    )
 
 
 class Add(Function):
@@ -311,12 +322,18 @@ def div(a: Tensor, b: Tensor) -> Tensor:
 
 def pow_(a: Tensor, b: Tensor | float) -> Tensor:
     if isinstance(b, (int, float)) and not isinstance(b, bool):
-        return PowScalar.apply(a, p=b)
+        try:
+            return PowScalar.apply(a, p=b)
+        except (TypeError, ValueError) as e:  # an integer tensor to a negative power
+            raise dtype_error("pow", e, a) from None
     return _binary(Pow, "pow", a, b)
 
 
 def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x)
+    try:
+        return Neg.apply(x)
+    except TypeError as e:  # -bool
+        raise dtype_error("neg", e, x) from None
 
 
 def exp(x: Tensor) -> Tensor:
@@ -340,7 +357,10 @@ def relu(x: Tensor) -> Tensor:
 
 
 def abs_(x: Tensor) -> Tensor:
-    return Abs.apply(x)
+    try:
+        return Abs.apply(x)
+    except TypeError as e:  # |bool|
+        raise dtype_error("abs", e, x) from None
 
 
 def sqrt(x: Tensor) -> Tensor:
@@ -349,6 +369,9 @@ def sqrt(x: Tensor) -> Tensor:
 
 def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
     """Clamp to [lo, hi]; either bound may be None (no bound on that side)."""
+    for what, bound in (("lo", lo), ("hi", hi)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound != bound):
+            raise TypeError(f"clip: {what}={bound!r}; expected a Python number (not NaN) or None")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: lo={lo} is greater than hi={hi}; expected lo <= hi")
     lo = float("-inf") if lo is None else lo
@@ -364,7 +387,13 @@ def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
             raise RuntimeError(f"where: cond is on {cond.device!r} but a is on {a.device!r}; expected one device")
         cond = cond.data
     elif not backend.is_array(cond):
-        cond = backend.asarray(cond)
+        given = cond
+        try:
+            cond = backend.asarray(cond)
+        except (TypeError, ValueError):
+            cond = None
+        if cond is None or cond.dtype.kind not in "biuf":
+            raise TypeError(f"where: cond is {given!r}; expected a bool Tensor (or an array or list of bools or numbers)")
     if not backend.is_bool(cond.dtype):
         cond = cond != 0
     try:

@@ -6,6 +6,7 @@ Each backward is the opposite movement applied to the gradient.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,10 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with shape ``shape`` (one entry may be -1, inferred)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = tuple(int(d) for d in shape)
+    try:
+        shape = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"reshape: shape {shape!r}; expected ints (one of them may be -1)") from None
     if shape == x.shape:
         return x
     known = 1
@@ -79,7 +83,10 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     if not axes:
         axes = tuple(range(x.ndim))[::-1]
     n = x.ndim
-    axes = tuple(int(a) for a in axes)
+    try:
+        axes = tuple(operator.index(a) for a in axes)
+    except TypeError:
+        raise TypeError(f"transpose: axes {axes!r}; expected ints, a permutation of range({n})") from None
     if len(axes) != n or any(not -n <= a < n for a in axes) or sorted(a % n for a in axes) != list(range(n)):
         raise ValueError(
             f"transpose: axes {axes} are not a permutation of the {n} axes of a tensor "
