@@ -10,6 +10,7 @@ from __future__ import annotations
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
 import numpy as np
+import pytest
 from hypothesis import given
 from op_oracle import (
     arrays,
@@ -191,3 +192,13 @@ def test_where_gradient_goes_to_the_chosen_side(device: str) -> None:
     tr.where(Tensor([True, False, True], device=device), a, b).sum().backward()
     assert a.grad.tolist() == [1.0, 0.0, 1.0]
     assert b.grad.tolist() == [1.0]  # broadcast operand: the sum over its copies
+
+
+def test_where_accepts_a_python_number_on_either_side(device: str) -> None:
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True, device=device, dtype="float64")
+    y = tr.where(x > 0, x, 0.0)
+    y.sum().backward()
+    assert y.tolist() == [1.0, 0.0, 3.0] and x.grad.tolist() == [1.0, 0.0, 1.0]
+    assert tr.where(x > 0, 5.0, x).tolist() == [5.0, -2.0, 5.0]
+    with pytest.raises(TypeError, match="expected at least one Tensor"):
+        tr.where(x > 0, 1.0, 0.0)

@@ -380,7 +380,16 @@ def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
 
 
 def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
-    """Elementwise choice: ``a`` where ``cond`` is true, else ``b``. Differentiable in a, b."""
+    """Elementwise choice: ``a`` where ``cond`` is true, else ``b``. Differentiable in a, b.
+
+    ``a`` or ``b`` (not both) may be a Python number.
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(
+            f"where: a is a {type(a).__name__} and b is a {type(b).__name__}; expected at least one Tensor"
+        )
+    a = b._lift(a) if not isinstance(a, Tensor) else a
+    b = a._lift(b) if not isinstance(b, Tensor) else b
     backend = a.backend
     if isinstance(cond, Tensor):
         if cond.backend is not backend:
