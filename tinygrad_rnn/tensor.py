@@ -151,7 +151,7 @@ class Tensor:
     # ---------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return self.data.shape  # a tuple on every backend
 
     @property
     def ndim(self) -> int:

@@ -48,6 +48,9 @@ class MatMul(Function):
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` with NumPy's rules: 1-D operands are promoted to matrices and the
     added axis removed afterwards; leading (batch) axes broadcast."""
+    a_shape, b_shape = a.shape, b.shape
+    if len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0]:
+        return MatMul.apply(a, b)  # the common case, checked
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"matmul: operands must have at least 1 dimension, got shapes {_shape_str(a.shape)} "

@@ -108,6 +108,8 @@ def swap_last(x: Tensor) -> Tensor:
 # ------------------------------------------------------------------- indexing
 def normalize_index(x: Tensor, index: Any) -> Any:
     """Turn Tensors and lists inside an index into arrays of ``x``'s backend."""
+    if type(index) is int or type(index) is slice:  # x[t], x[a:b]: nothing to convert
+        return index
     parts = index if isinstance(index, tuple) else (index,)
     out = []
     backend = x.backend
@@ -181,6 +183,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"indexing a tensor of shape {_shape_str(x.shape)}: {e}") from None
+    except (TypeError, ValueError) as e:  # a slice step of 0, ...
+        raise IndexError(f"indexing a tensor of shape {_shape_str(x.shape)} with {index!r}: {e}") from None
 
 
 def index_add(v: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
