@@ -109,14 +109,14 @@ _in_backward: Function | None = None
 
 def _check_finite(fn: Function, array: Any, backend: Any, phase: str) -> None:
     if backend.is_floating(array.dtype) and not backend.all_finite(array):
-        inner = ""
+        details = []
         if phase == "forward" and _in_backward is not None:  # an op run by another op's backward
-            fn, phase, inner = _in_backward, "backward", f" (at its {type(fn).__name__})"
-        where = f" ({fn.label})" if getattr(fn, "label", None) else ""
-        raise FloatingPointError(
-            f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{inner}{where}; "
-            "expected finite values"
-        )
+            details.append(f"in its {type(fn).__name__}")
+            fn, phase = _in_backward, "backward"
+        if getattr(fn, "label", None):
+            details.insert(0, fn.label)
+        where = f" ({'; '.join(details)})" if details else ""
+        raise FloatingPointError(f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{where}; expected finite values")
 
 
 def _checked_backward(ctx: Function, grad: Tensor, out: Tensor) -> Any:

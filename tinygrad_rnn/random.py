@@ -34,5 +34,15 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore a state returned by :func:`get_rng_state`."""
-    host.set_rng_state(_rng, state)
+    """Restore a state returned by :func:`get_rng_state`.
+
+    Raises:
+        ValueError: ``state`` is not such a state.
+    """
+    try:
+        host.set_rng_state(_rng, state)
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(
+            f"set_rng_state: got {type(state).__name__} {state!r:.80}, which the generator refuses ({e!r}); "
+            "expected a dict returned by tr.get_rng_state()"
+        ) from None

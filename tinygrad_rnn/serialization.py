@@ -30,6 +30,7 @@ def save(state_dict: dict[str, Any], path: str | os.PathLike) -> None:
 
     Raises:
         TypeError: ``state_dict`` is not a dict of str -> Tensor/array/number.
+        ValueError: a key contains a NUL character (it could not be read back).
     """
     if not isinstance(state_dict, dict):
         raise TypeError(f"save: expected a dict of name -> Tensor, got {type(state_dict).__name__}")
@@ -37,6 +38,8 @@ def save(state_dict: dict[str, Any], path: str | os.PathLike) -> None:
     for name, value in state_dict.items():
         if not isinstance(name, str):
             raise TypeError(f"save: key {name!r} is a {type(name).__name__}; expected str")
+        if "\x00" in name:  # a zip member name ends at a NUL: the entry would come back renamed
+            raise ValueError(f"save: key {name!r} contains a NUL character; expected a name without one")
         arrays[name] = _to_host(name, value)
     host.save_npz(arrays, path)
 

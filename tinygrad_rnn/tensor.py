@@ -144,7 +144,12 @@ class Tensor:
             if const is None:
                 if len(_SCALARS) > 4096:
                     _SCALARS.clear()
-                const = _SCALARS[key] = Tensor._wrap(backend.asarray(other, dtype=dtype), backend)
+                try:
+                    const = Tensor._wrap(backend.asarray(other, dtype=dtype), backend)
+                except OverflowError:
+                    raise ValueError(f"the number {other!r} does not fit in dtype {dtype}; expected a smaller number "
+                                     "(or a floating-point tensor)") from None
+                _SCALARS[key] = const
             return const
         return Tensor(other, device=self.device)
 
@@ -185,6 +190,12 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor; expected a tensor with at least 1 dimension")
         return self.shape[0]
+
+    def __iter__(self) -> Any:
+        """``for x_t in x``: the sub-tensors along axis 0 (differentiable, as ``x[t]``)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; expected a tensor with at least 1 dimension")
+        return (self[t] for t in range(self.shape[0]))
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -319,6 +330,8 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
+        if not callable(fn):
+            raise TypeError(f"register_hook(): fn is a {type(fn).__name__}; expected a callable fn(grad)")
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)

@@ -38,6 +38,13 @@ def _fill(name: str, t: Tensor, make: Any) -> Tensor:
     return t
 
 
+def _check_numbers(name: str, **values: Any) -> None:
+    """Each value must be a finite Python number (the bounds, means and gains above)."""
+    for what, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"nn.init.{name}: {what}={value!r}; expected a finite number")
+
+
 def _from_host(backend: Any, array: Any, dtype: Any) -> Any:
     return backend.from_numpy(array).astype(dtype)
 
@@ -59,6 +66,7 @@ def identity_(t: Tensor, gain: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``t`` is not 2-D.
     """
+    _check_numbers("identity_", gain=gain)
     if isinstance(t, Tensor) and t.ndim != 2:
         raise ValueError(f"nn.init.identity_: tensor has shape {t.shape}; expected a 2-D (matrix) tensor")
 
@@ -75,6 +83,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``a > b``.
     """
+    _check_numbers("uniform_", a=a, b=b)
     if not a <= b:
         raise ValueError(f"nn.init.uniform_: a={a!r}, b={b!r}; expected a <= b")
     return _fill("uniform_", t, lambda be, shape, dtype: _from_host(
@@ -87,6 +96,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``std < 0``.
     """
+    _check_numbers("normal_", mean=mean, std=std)
     if not std >= 0:
         raise ValueError(f"nn.init.normal_: std={std!r}; expected std >= 0")
     return _fill("normal_", t, lambda be, shape, dtype: _from_host(
@@ -113,6 +123,7 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``t`` has fewer than 2 dimensions.
     """
+    _check_numbers("xavier_uniform_", gain=gain)
     fan_in, fan_out = _fans("xavier_uniform_", t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
     return uniform_(t, -bound, bound)
@@ -130,6 +141,7 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``t`` has fewer than 2 dimensions.
     """
+    _check_numbers("orthogonal_", gain=gain)
     _fans("orthogonal_", t)
 
     def make(backend: Any, shape: tuple[int, ...], dtype: Any) -> Any:

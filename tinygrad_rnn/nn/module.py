@@ -158,15 +158,16 @@ class Module:
         """Move (``device``) and/or cast (``dtype``: "float32", "float64" or a NumPy dtype)
         every parameter, in place; returns the module."""
         backend = get_backend(device) if device is not None else None
+        if dtype is not None:  # checked before anything moves: all or nothing
+            target = (backend or get_backend("cpu")).dtype(dtype)
+            if not (backend or get_backend("cpu")).is_floating(target):
+                raise TypeError(f"Module.to: dtype {target} is not floating; expected float32 or float64 for parameters")
         for p in self.parameters():
             if backend is not None and p.backend is not backend:
                 p.data = backend.from_numpy(p.backend.to_numpy(p.data))
                 p.backend = backend
             if dtype is not None:
-                target = p.backend.dtype(dtype)
-                if not p.backend.is_floating(target):
-                    raise TypeError(f"Module.to: dtype {target} is not floating; parameters must be float")
-                p.data = p.data.astype(target)
+                p.data = p.data.astype(p.backend.dtype(dtype))
             p.grad = None
         for m in self.modules():
             m._moved(device, dtype)
@@ -216,7 +217,13 @@ class ModuleList(Module):
         return self
 
     def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+        modules = list(self._modules.values())
+        if isinstance(i, bool) or not isinstance(i, int) or not -len(modules) <= i < len(modules):
+            raise IndexError(
+                f"{type(self).__name__}: index {i!r} into {len(modules)} modules; expected an int in "
+                f"[{-len(modules)}, {len(modules) - 1}]"
+            )
+        return modules[i]
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -87,7 +87,7 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
 
     Raises:
         ValueError: an empty list, a 0-d tensor, or trailing shapes that differ.
-        TypeError: an element is not a Tensor.
+        TypeError: an element is not a Tensor, or ``padding_value`` is not a number.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -99,6 +99,8 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
         raise TypeError(f"pad_sequence: got a {type(sequences).__name__}; expected a list of Tensors")
     if not sequences:
         raise ValueError("pad_sequence: got an empty list; expected at least one sequence")
+    if not isinstance(padding_value, (int, float)):
+        raise TypeError(f"pad_sequence: padding_value={padding_value!r}; expected a Python number")
     seqs = _tensors("pad_sequence", sequences)
     rest = seqs[0].shape[1:] if seqs[0].ndim else None
     for k, s in enumerate(seqs):
@@ -112,7 +114,11 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
     for s in seqs:
         missing = t_max - s.shape[0]
         if missing:
-            pad = s._const(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype))
+            try:
+                pad = s._const(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype))
+            except OverflowError:
+                raise ValueError(f"pad_sequence: padding_value={padding_value!r} does not fit in dtype {s.dtype}; "
+                                 "expected a smaller number") from None
             s = cat([s, pad], axis=0)
         padded.append(s)
     return stack(padded, axis=0 if batch_first else 1)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import dtype_error
 from .reduce import normalize_axes, sum_
 
 
@@ -48,12 +49,23 @@ def _one_axis(x: Tensor, axis: int, name: str) -> int:
         raise ValueError(f"{name}: needs a tensor with at least 1 dimension, got a 0-d tensor")
     if isinstance(axis, (tuple, list)):
         raise ValueError(f"{name}: axis must be a single int, got {axis!r}")
-    return normalize_axes(axis, x.ndim, name)[0]
+    axis = normalize_axes(axis, x.ndim, name)[0]
+    if x.shape[axis] == 0:
+        raise ValueError(f"{name}: axis {axis} of a tensor of shape {x.shape} is empty; expected at least one element")
+    return axis
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return Softmax.apply(x, axis=_one_axis(x, axis, "softmax"))
+    axis = _one_axis(x, axis, "softmax")
+    try:
+        return Softmax.apply(x, axis=axis)
+    except TypeError as e:  # a bool tensor
+        raise dtype_error("softmax", e, x) from None
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
+    axis = _one_axis(x, axis, "log_softmax")
+    try:
+        return LogSoftmax.apply(x, axis=axis)
+    except TypeError as e:  # a bool tensor
+        raise dtype_error("log_softmax", e, x) from None

@@ -28,7 +28,7 @@ def dtype_error(name: str, e: Exception, *xs: Tensor) -> Exception:
     """The error for an op the backend refuses on these dtypes (bool minus bool, an integer
     to a negative integer power...): a TypeError, or a ValueError if the backend's was one."""
     dtypes = " and ".join(str(x.dtype) for x in xs)
-    kind = ValueError if isinstance(e, ValueError) else TypeError
+    kind = ValueError if isinstance(e, (ValueError, OverflowError)) else TypeError
     return kind(
         f"{name}: not defined for tensors of dtype {dtypes} (the backend says: {e}); expected "
         "floating-point tensors (convert with .float(); bools also with .long())"
@@ -240,7 +240,7 @@ class Relu(Function):
 
     def forward(self, x: Any) -> Any:
         self.mask = (x > 0).astype(x.dtype)
-        return x * self.mask
+        return self.inputs[0].backend.maximum(x, 0)  # not x * mask: -inf * 0 would be NaN
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         return grad * grad._const(self.mask)
@@ -324,7 +324,7 @@ def pow_(a: Tensor, b: Tensor | float) -> Tensor:
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         try:
             return PowScalar.apply(a, p=b)
-        except (TypeError, ValueError) as e:  # an integer tensor to a negative power
+        except (TypeError, ValueError, OverflowError) as e:  # an integer tensor to a negative power
             raise dtype_error("pow", e, a) from None
     return _binary(Pow, "pow", a, b)
 
@@ -376,7 +376,10 @@ def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         raise ValueError(f"clip: lo={lo} is greater than hi={hi}; expected lo <= hi")
     lo = float("-inf") if lo is None else lo
     hi = float("inf") if hi is None else hi
-    return Clip.apply(x, lo=lo, hi=hi)
+    try:
+        return Clip.apply(x, lo=lo, hi=hi)
+    except (TypeError, OverflowError) as e:  # a bound too large for an integer tensor
+        raise dtype_error("clip", e, x) from None
 
 
 def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:

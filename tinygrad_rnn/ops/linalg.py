@@ -63,7 +63,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"b.shape[{-2 if b.ndim > 1 else 0}] ({b.shape[-2 if b.ndim > 1 else 0]})"
         )
     if a.ndim > 2 or b.ndim > 2:
-        broadcast_shapes("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
+        try:
+            broadcast_shapes("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
+        except ValueError as e:
+            raise ValueError(f"matmul of shapes {_shape_str(a.shape)} and {_shape_str(b.shape)}: {e}") from None
     if a.ndim >= 2 and b.ndim >= 2:
         return MatMul.apply(a, b)
     a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a

@@ -229,8 +229,11 @@ def _check_same_shapes(name: str, tensors: Sequence[Tensor], skip_axis: int | No
 
 
 def _normalize_axis(axis: int, ndim: int, name: str) -> int:
-    if not isinstance(axis, int) or not -ndim <= axis < ndim:
-        raise ValueError(f"{name}: axis {axis!r} is out of range for tensors with {ndim} dimensions")
+    if isinstance(axis, bool) or not isinstance(axis, int) or not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{name}: axis {axis!r} is out of range for tensors with {ndim} dimensions; expected an int in "
+            f"[{-ndim}, {ndim - 1}]"
+        )
     return axis % ndim
 
 

@@ -61,11 +61,29 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient (others are skipped), in place."""
+        """Update every parameter that has a gradient (others are skipped), in place.
+
+        Raises:
+            ValueError: a ``p.grad`` (set by hand) is not a Tensor of the parameter's shape.
+            RuntimeError: a ``p.grad`` is on another device than its parameter.
+        """
         with no_grad():
-            for p, state in zip(self.params, self.state, strict=True):
-                if p.grad is not None:
-                    self.update(p, p.grad.data, state)
+            for i, (p, state) in enumerate(zip(self.params, self.state, strict=True)):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if not isinstance(grad, Tensor) or grad.shape != p.shape:
+                    given = grad.shape if isinstance(grad, Tensor) else type(grad).__name__
+                    raise ValueError(
+                        f"{type(self).__name__}.step: params[{i}].grad is {given}; expected a Tensor of the "
+                        f"parameter's shape {p.shape}"
+                    )
+                if grad.backend is not p.backend:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step: params[{i}] is on {p.device!r} but its grad is on "
+                        f"{grad.device!r}; expected one device"
+                    )
+                self.update(p, grad.data, state)
 
     def update(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
         """Update ``p.data`` from ``grad`` (a backend array; never write into it)."""
@@ -112,7 +130,8 @@ class Optimizer:
         Raises:
             KeyError: a hyperparameter is missing, or keys are unexpected (all are named).
             ValueError: an array's shape differs from its parameter's, a parameter's state is
-                incomplete, or a hyperparameter is out of range.
+                incomplete, a step count is not one int, or a hyperparameter is out of range.
+            TypeError: a state entry holds something other than numbers.
         """
         if not isinstance(state_dict, dict):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
@@ -148,7 +167,16 @@ class Optimizer:
         state: dict[str, Any] = {}
         for name in present:
             value = _host_value(state_dict[f"state.{i}.{name}"])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' holds {value.dtype} data; "
+                    "expected numbers"
+                )
             if name in self.counter_names:
+                if value.shape != () or value.dtype.kind not in "iu":
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' is {value!r}; expected one int"
+                    )
                 state[name] = int(value)
                 continue
             if tuple(value.shape) != p.shape:
