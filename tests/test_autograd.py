@@ -136,3 +136,27 @@ def test_graph_is_freed_when_last_reference_goes(device: str) -> None:
         assert ref() is None  # freed by reference counting alone: no cycles on the tape
     finally:
         gc.enable()
+
+
+def test_weight_gradient_kept_as_factors_equals_the_step_by_step_sum(device: str) -> None:
+    """A plain backward multiplies out a recurrent weight's sum_t s_{t-1}^T delta_t as one
+    matmul (autograd.OuterSum); create_graph sums the products step by step on the tape."""
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.normal(size=(4, 4)) * 0.5, requires_grad=True, device=device)
+    U = Tensor(rng.normal(size=(4, 4)) * 0.5, requires_grad=True, device=device)
+    xs = Tensor(rng.normal(size=(30, 3, 4)), device=device)
+
+    def loss() -> Tensor:
+        s = Tensor.zeros(3, 4, device=device, dtype="float64")
+        WT = W.T
+        total = None
+        for t in range(30):
+            s = (xs[t] + s @ WT + tr.ops.MatMul.apply(s, U, tb=True)).tanh()
+            total = s.sum() if total is None else total + (s * s).sum()
+        return total
+
+    plain = tr.grad(loss(), [W, U])
+    recorded = tr.grad(loss(), [W, U], create_graph=True)
+    for a, b in zip(plain, recorded, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    assert tr.gradcheck(lambda W, U: loss(), W, U)

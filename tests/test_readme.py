@@ -1,4 +1,8 @@
-"""README's Python blocks run as written (the newcomer's first contact with the API)."""
+"""README's Python blocks run as written (the newcomer's first contact with the API).
+
+Blocks fenced as ``python`` are whole programs and run here; fragments that need a model
+of your own are fenced as ``py``.
+"""
 
 from __future__ import annotations
 

@@ -183,6 +183,51 @@ class Function:
 
 
 # ------------------------------------------------------------------------ backward
+class OuterSum:
+    """A gradient kept as factors, sum_k A_k^T G_k, and multiplied out only once.
+
+    A recurrent weight gets dL/dW = sum_t s_{t-1}^T delta_t (notes C.42): one small
+    product per time step, each added into a full-size buffer. A plain backward instead
+    keeps the factors, and when the weight's gradient is complete multiplies them out as
+    one large matmul, [s_0; ...; s_{T-1}]^T [delta_1; ...; delta_T]: the same sum, in the
+    layout a hand-written BPTT uses. Only ``MatMul`` makes these (plain 2-D backward).
+    """
+
+    __slots__ = ("lefts", "rights", "like")
+
+    def __init__(self, left: Any, right: Any, like: Tensor) -> None:
+        self.lefts, self.rights, self.like = [left], [right], like
+
+    def extend(self, other: OuterSum) -> None:
+        self.lefts += other.lefts
+        self.rights += other.rights
+
+    def materialize(self) -> Tensor:
+        backend = self.like.backend
+        if len(self.lefts) == 1:
+            data = self.lefts[0].T @ self.rights[0]
+        else:
+            data = backend.concatenate(self.lefts, axis=0).T @ backend.concatenate(self.rights, axis=0)
+        return self.like._wrap(data, backend)
+
+
+def _add_plain(previous: Any, inp_grad: Any, key: int, grads: dict, owned: set[int]) -> None:
+    """Plain-backward accumulation of a second (or later) gradient for ``key``."""
+    if type(previous) is OuterSum and type(inp_grad) is OuterSum:
+        previous.extend(inp_grad)
+        return
+    if type(previous) is OuterSum:
+        previous = grads[key] = previous.materialize()
+        owned.add(key)  # a fresh array, ours alone
+    if type(inp_grad) is OuterSum:
+        inp_grad = inp_grad.materialize()
+    if key in owned:
+        previous.data += inp_grad.data  # ours alone: add in place, no new array
+    else:
+        grads[key] = previous._wrap(previous.data + inp_grad.data, previous.backend)
+        owned.add(key)
+
+
 def run_backward(
     root: Tensor,
     grad: Tensor,
@@ -224,6 +269,8 @@ def run_backward(
             t = heappop(heap)[1]
             key = id(t)
             g = grads.pop(key)
+            if type(g) is OuterSum:
+                g = g.materialize()
             owned.discard(key)
             if stop_at_capture and key in wanted:
                 captured[key] = g  # the caller goes on from here (hooks run there)
@@ -266,11 +313,8 @@ def run_backward(
                         heappush(heap, (-inp._seq, inp))
                 elif create_graph:
                     grads[key] = previous + inp_grad  # recorded: the sum is on the tape
-                elif key in owned:
-                    previous.data += inp_grad.data  # ours alone: add in place, no new array
                 else:
-                    grads[key] = previous._wrap(previous.data + inp_grad.data, previous.backend)
-                    owned.add(key)
+                    _add_plain(previous, inp_grad, key, grads, owned)
     return captured
 
 
@@ -280,6 +324,8 @@ def _scatter_into(ctx: Function, grad: Tensor, grads: dict[int, Tensor], owned: 
     inp = ctx.inputs[0]
     key = id(inp)
     buffer = grads.get(key)
+    if type(buffer) is OuterSum:
+        buffer = buffer.materialize()
     if key not in owned:
         fresh = inp.backend.zeros(inp.shape, grad.dtype)
         if buffer is not None:

@@ -27,7 +27,7 @@ from typing import Any
 from .. import autograd
 from .. import random as _random
 from ..backend import get_backend, host
-from ..ops import stack, where
+from ..ops import MatMul, stack, where
 from ..tensor import Tensor
 from .functional import activation
 from .module import Module, Parameter
@@ -59,6 +59,11 @@ def _affine(v: Tensor, W: Tensor, W_0: Tensor | None) -> Tensor:
     if W_0 is not None:
         out = out + W_0
     return out.reshape(*lead, W.shape[0])
+
+
+def _times_transpose(s_prev: Tensor, W: Tensor) -> Tensor:
+    """s_prev W^T for batch rows: the notes' W s_{t-1} (one op, no transpose node)."""
+    return MatMul.apply(s_prev, W, tb=True)
 
 
 def _shape_str(shape: tuple[Any, ...]) -> str:
@@ -159,7 +164,7 @@ class ElmanRNN(Module):
         ``inputs_t[0]`` is W^sx x_t + W_0^ss, precomputed; s_prev is s_{t-1}, shape (B, m).
         """
         (input_term_t,) = inputs_t
-        z1_t = input_term_t + s_prev @ self.W_ss.T  # (C.28)
+        z1_t = input_term_t + _times_transpose(s_prev, self.W_ss)  # (C.28)
         return self.f_s(z1_t)  # (C.29)
 
     def forward(self, x: Tensor, s0: Tensor | None = None, lengths: Any = None) -> tuple[Tensor, Tensor]:
@@ -318,6 +323,6 @@ class GatedRNN(ElmanRNN):
         ``inputs_t`` holds W^sx x_t + W_0^ss and W^gx x_t + W_0^g, precomputed.
         """
         input_term_t, gate_input_t = inputs_t
-        gate_t = (gate_input_t + s_prev @ self.W_gs.T).sigmoid()  # (C.48)
-        candidate_t = self.f_s(input_term_t + s_prev @ self.W_ss.T)  # f_s(z^1_t)
+        gate_t = (gate_input_t + _times_transpose(s_prev, self.W_gs)).sigmoid()  # (C.48)
+        candidate_t = self.f_s(input_term_t + _times_transpose(s_prev, self.W_ss))  # f_s(z^1_t)
         return (1 - gate_t) * s_prev + gate_t * candidate_t  # (C.49)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd import Function
+from ..autograd import Function, OuterSum, is_anomaly_enabled, is_grad_enabled
 from ..tensor import Tensor
 from .movement import _shape_str, reshape
 from .reduce import broadcast_shapes, unbroadcast
@@ -40,6 +40,11 @@ class MatMul(Function):
             grad_a = MatMul.apply(b, grad, ta=tb, tb=True) if ta else MatMul.apply(grad, b, tb=not tb)
             grad_a = unbroadcast(grad_a, a.shape)
         if b.requires_grad:
+            if not (ta or is_grad_enabled() or is_anomaly_enabled()) and a.ndim == 2 and b.ndim == 2:
+                # dB = A^T grad (or grad^T A when tb), left as factors: a weight used at every
+                # time step gets all its products multiplied out as one matmul (autograd.OuterSum).
+                factors = (grad.data, a.data) if tb else (a.data, grad.data)
+                return grad_a, OuterSum(*factors, like=grad)
             grad_b = MatMul.apply(grad, a, ta=True, tb=ta) if tb else MatMul.apply(a, grad, ta=not ta)
             grad_b = unbroadcast(grad_b, b.shape)
         return grad_a, grad_b
