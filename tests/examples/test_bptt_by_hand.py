@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-
-
-def load(name: str):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
+from example_runner import load, run_example
 
 
 @pytest.mark.parametrize("loss", ["mse", "nll"])
@@ -47,9 +35,7 @@ def test_hand_written_bptt_catches_a_wrong_equation(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.slow
 def test_quick_mode(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "examples/bptt_by_hand.py", "--quick", "--out-dir", str(tmp_path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = run_example(["examples/bptt_by_hand.py", "--quick", "--out-dir", str(tmp_path)], timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("check passed") == 2
     assert "(C.41)" in result.stdout

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from example_runner import load, run_example
 
 from tinygrad_rnn import Tensor
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-
-
-def load(name: str):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
 
 
 @pytest.mark.slow
 def test_quick_mode_learns_every_machine(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "examples/state_machines.py", "--quick", "--out-dir", str(tmp_path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    result = run_example(["examples/state_machines.py", "--quick", "--out-dir", str(tmp_path)])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("check passed") == 6
     assert (tmp_path / "state_machines.png").stat().st_size > 1000
