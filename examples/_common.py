@@ -194,6 +194,22 @@ def save_figure(fig: Any, out_dir: str, name: str) -> str:
 
 
 # ---------------------------------------------------------------------------- checks
+def held_out_split(make_item: Callable[[Any], tuple], n_train: int, n_test: int, seed: int) -> tuple[list, list]:
+    """Training items from ``make_item(rng)``, and held-out items whose words (``item[0]``)
+    never occur in training: the test set measures generalisation, not memory."""
+    import random
+
+    rng = random.Random(seed)
+    train = [make_item(rng) for _ in range(n_train)]
+    seen = {" ".join(item[0]) for item in train}
+    test: list = []
+    while len(test) < n_test:
+        item = make_item(rng)
+        if " ".join(item[0]) not in seen:
+            test.append(item)
+    return train, test
+
+
 def check(condition: bool, message: str) -> None:
     """Raise :class:`LearningCheckFailed` unless ``condition``; print the check otherwise."""
     if not condition:

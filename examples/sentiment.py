@@ -148,15 +148,7 @@ def vocabulary() -> list[str]:
 
 def make_datasets(n_train: int, n_test: int, seed: int) -> tuple[list, list]:
     """Training reviews, and held-out reviews none of which occurs in the training set."""
-    rng = random.Random(seed)
-    train = [review(rng) for _ in range(n_train)]
-    seen = {" ".join(words) for words, _, _ in train}
-    test: list = []
-    while len(test) < n_test:
-        item = review(rng)
-        if " ".join(item[0]) not in seen:
-            test.append(item)
-    return train, test
+    return _common.held_out_split(review, n_train, n_test, seed)
 
 
 # ----------------------------------------------------------------------------- model

@@ -143,15 +143,7 @@ def vocabulary() -> list[str]:
 
 def make_datasets(n_train: int, n_test: int, seed: int) -> tuple[list, list]:
     """Training sentences, and held-out sentences none of which occurs in training."""
-    rng = random.Random(seed)
-    train = [sentence(rng) for _ in range(n_train)]
-    seen = {" ".join(s[0]) for s in train}
-    test: list = []
-    while len(test) < n_test:
-        item = sentence(rng)
-        if " ".join(item[0]) not in seen:
-            test.append(item)
-    return train, test
+    return _common.held_out_split(sentence, n_train, n_test, seed)
 
 
 # ----------------------------------------------------------------------------- model
