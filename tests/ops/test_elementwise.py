@@ -25,6 +25,7 @@ from op_oracle import (
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor
+from tinygrad_rnn.ops import add_tanh
 
 pairs = broadcasting_arrays(smooth(), smooth())
 scalars = st.floats(-3, 3).filter(lambda c: abs(c) > 0.1)
@@ -35,6 +36,12 @@ scalars = st.floats(-3, 3).filter(lambda c: abs(c) > 0.1)
 @given(xy=pairs)
 def test_add(device: str, xy) -> None:
     check_op(lambda a, b: a + b, *xy, device=device)
+
+
+@op_settings
+@given(xy=pairs)
+def test_add_tanh(device: str, xy) -> None:
+    check_op(lambda a, b: add_tanh(a, b), *xy, device=device, oracle=lambda a, b: np.tanh(a + b))
 
 
 @op_settings

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import random as _random
 from ..backend import get_backend, host
+from ..ops.elementwise import add_tanh
 from ..ops.fused import gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
 from .functional import activation
@@ -41,7 +42,12 @@ def uniform_parameter(shape: tuple[int, ...], bound: float, device: Any, dtype: 
 
 # ----------------------------------------------------------------- step functions
 def rnn_step(xw_t: Tensor, s_prev: Tensor, W_hh_T: Tensor, f_s: Callable[[Tensor], Tensor]) -> Tensor:
-    """s_t = f_s(xw_t + s_prev W_hh^T), with xw_t = x_t W_ih^T + b_ih + b_hh  (6.390 notes C.5)."""
+    """s_t = f_s(xw_t + s_prev W_hh^T), with xw_t = x_t W_ih^T + b_ih + b_hh  (6.390 notes C.5).
+
+    For f_s = tanh the sum and the tanh are one op (``add_tanh``).
+    """
+    if f_s is Tensor.tanh:
+        return add_tanh(xw_t, s_prev @ W_hh_T)
     return f_s(xw_t + s_prev @ W_hh_T)
 
 

@@ -8,6 +8,7 @@ from .activation import LogSoftmax, Softmax, log_softmax, softmax
 from .elementwise import (
     Abs,
     Add,
+    AddTanh,
     Clip,
     Div,
     Exp,
@@ -26,6 +27,7 @@ from .elementwise import (
     Where,
     abs_,
     add,
+    add_tanh,
     clip,
     div,
     exp,
@@ -62,10 +64,10 @@ from .movement import (
 from .reduce import BroadcastTo, Max, Sum, broadcast_to, max_, mean, sum_, unbroadcast
 
 __all__ = [
-    "Abs", "Add", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "GRUPointwise", "LSTMPointwise", "IndexAdd",
+    "Abs", "Add", "AddTanh", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "GRUPointwise", "LSTMPointwise", "IndexAdd",
     "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape", "Stack",
     "Sigmoid", "SigmoidGrad", "Softmax", "Sqrt", "Sub", "Sum", "Tanh", "TanhGrad", "Transpose", "Where",
-    "abs_", "add", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
+    "abs_", "add", "add_tanh", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
     "log", "log_softmax", "matmul", "max_", "mean", "mul", "neg", "pow_", "relu", "reshape",
     "sigmoid", "softmax", "sqrt", "stack", "sub", "sum_", "swap_last", "tanh", "transpose",
     "unbroadcast", "where",

@@ -187,6 +187,24 @@ class Tanh(Function):
         return TanhGrad.apply(grad, out)
 
 
+class AddTanh(Function):
+    """add_tanh: y = tanh(a + b)   (a recurrent step's z = W x_t + W s_{t-1}, then f_s, as one op)
+    da = unbroadcast(grad * (1 - y**2), a.shape)
+    db = unbroadcast(grad * (1 - y**2), b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.inputs[0].backend.tanh(a + b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        grad_z = TanhGrad.apply(grad, out)
+        return (
+            unbroadcast(grad_z, a.shape) if a.requires_grad else None,
+            unbroadcast(grad_z, b.shape) if b.requires_grad else None,
+        )
+
+
 class TanhGrad(Function):
     """tanh_grad: z = grad * (1 - y**2)   (tanh's backward as one op, y = tanh(x))
     dgrad = g2 * (1 - y**2)
@@ -346,6 +364,11 @@ def log(x: Tensor) -> Tensor:
 
 def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
+
+
+def add_tanh(a: Tensor, b: Tensor) -> Tensor:
+    """tanh(a + b) in one op: the pre-activation sum is never a node of its own."""
+    return _binary(AddTanh, "add_tanh", a, b)
 
 
 def sigmoid(x: Tensor) -> Tensor:
