@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_reference import train_both
 
-from tinygrad_rnn import Tensor, nn, optim
+from tinygrad_rnn import Tensor, optim
 
 P0 = np.array([0.5, -1.0, 2.0])
 GRADS = [np.array([1.0, -2.0, 0.0]), np.array([0.3, 0.1, -1.0]), np.array([-0.5, 0.4, 1e-3]), np.array([2.0, 0.0, 0.1])]
@@ -49,19 +50,12 @@ def test_first_step_moves_each_weight_by_about_lr() -> None:
 @pytest.mark.parametrize("hyper", [{}, {"betas": (0.8, 0.99), "eps": 1e-6}, {"weight_decay": 0.05}])
 def test_training_a_linear_layer_matches_torch_optim(hyper: dict) -> None:
     torch = pytest.importorskip("torch")
-    ref = torch.nn.Linear(3, 2).double()
-    layer = nn.Linear(3, 2, dtype="float64")
-    layer.load_state_dict(ref.state_dict())
-    opt = optim.Adam(layer.parameters(), lr=0.05, **hyper)
-    opt_t = torch.optim.Adam(ref.parameters(), lr=0.05, **hyper)
-    x = np.random.default_rng(0).normal(size=(5, 3))
-    for _ in range(5):
-        opt.zero_grad()
-        opt_t.zero_grad()
-        ((layer(Tensor(x)) - 1.0) ** 2).sum().backward()
-        ((ref(torch.tensor(x)) - 1.0) ** 2).sum().backward()
-        opt.step()
-        opt_t.step()
+    layer, ref = train_both(
+        torch,
+        lambda params: optim.Adam(params, lr=0.05, **hyper),
+        lambda params: torch.optim.Adam(params, lr=0.05, **hyper),
+        steps=5,
+    )
     for name, value in ref.state_dict().items():
         np.testing.assert_allclose(layer.state_dict()[name], value.numpy(), rtol=1e-10, err_msg=name)
 

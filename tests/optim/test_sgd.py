@@ -6,8 +6,9 @@ import doctest
 
 import numpy as np
 import pytest
+from torch_reference import train_both
 
-from tinygrad_rnn import Tensor, nn, optim
+from tinygrad_rnn import Tensor, optim
 from tinygrad_rnn.optim import sgd as sgd_module
 
 P0 = np.array([[0.5, -1.0], [2.0, 0.25]])
@@ -59,19 +60,12 @@ def test_one_plain_step_is_p_minus_lr_grad() -> None:
 @pytest.mark.parametrize("hyper", [{"momentum": 0.0}, {"momentum": 0.9, "weight_decay": 0.01}, {"momentum": 0.8, "nesterov": True}])
 def test_training_a_linear_layer_matches_torch_optim(hyper: dict) -> None:
     torch = pytest.importorskip("torch")
-    ref = torch.nn.Linear(3, 2).double()
-    layer = nn.Linear(3, 2, dtype="float64")
-    layer.load_state_dict(ref.state_dict())
-    opt = optim.SGD(layer.parameters(), lr=0.1, **hyper)
-    opt_t = torch.optim.SGD(ref.parameters(), lr=0.1, **hyper)
-    x = np.random.default_rng(0).normal(size=(5, 3))
-    for _ in range(4):
-        opt.zero_grad()
-        opt_t.zero_grad()
-        ((layer(Tensor(x)) - 1.0) ** 2).sum().backward()
-        ((ref(torch.tensor(x)) - 1.0) ** 2).sum().backward()
-        opt.step()
-        opt_t.step()
+    layer, ref = train_both(
+        torch,
+        lambda params: optim.SGD(params, lr=0.1, **hyper),
+        lambda params: torch.optim.SGD(params, lr=0.1, **hyper),
+        steps=4,
+    )
     for name, value in ref.state_dict().items():
         np.testing.assert_allclose(layer.state_dict()[name], value.numpy(), rtol=1e-12, err_msg=name)
 
