@@ -140,7 +140,7 @@ def test_graph_is_freed_when_last_reference_goes(device: str) -> None:
 
 def test_weight_gradient_kept_as_factors_equals_the_step_by_step_sum(device: str) -> None:
     """A plain backward multiplies out a recurrent weight's sum_t s_{t-1}^T delta_t as one
-    matmul (autograd.OuterSum); create_graph sums the products step by step on the tape."""
+    matmul (GradBuffers.add_product); create_graph sums the products step by step on the tape."""
     rng = np.random.default_rng(0)
     W = Tensor(rng.normal(size=(4, 4)) * 0.5, requires_grad=True, device=device)
     U = Tensor(rng.normal(size=(4, 4)) * 0.5, requires_grad=True, device=device)
@@ -151,7 +151,7 @@ def test_weight_gradient_kept_as_factors_equals_the_step_by_step_sum(device: str
         WT = W.T
         total = None
         for t in range(30):
-            s = (xs[t] + s @ WT + tr.ops.MatMul.apply(s, U, tb=True)).tanh()
+            s = (xs[t] + s @ WT + tr.ops.MatMul.apply(s, U, transpose_b=True)).tanh()
             total = s.sum() if total is None else total + (s * s).sum()
         return total
 

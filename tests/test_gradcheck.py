@@ -35,7 +35,7 @@ class FrozenSquare(Function):
         return x * x
 
     def backward(self, grad, out):
-        return grad * grad._const(self.inputs[0].data * 2.0)
+        return grad * grad._make(self.inputs[0].data * 2.0, grad.backend)
 
 
 class NanBackward(Function):

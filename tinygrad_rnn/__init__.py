@@ -4,9 +4,10 @@ The public names of ../shared/API.md, and nothing else.
 """
 
 from . import nn, optim
-from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import grad
 from .backend import cuda_available
 from .checkpoint import load_checkpoint, save_checkpoint
+from .config import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 from .ops import cat, stack, where
 from .random import get_rng_state, manual_seed, set_rng_state

@@ -48,6 +48,11 @@ CASES = {
     "full": (lambda b, d: b.full((2, 2), 7.5, b.float32), np.full((2, 2), 7.5, np.float32)),
     "eye": (lambda b, d: b.eye(3, b.float64), np.eye(3)),
     "arange": (lambda b, d: b.arange(5, b.int64), np.arange(5)),
+    # Random draws: the same seed gives the same numbers on every backend.
+    "normal": (lambda b, d: b.normal(np.random.default_rng(5), (2, 3), b.float64),
+               np.random.default_rng(5).standard_normal((2, 3))),
+    "uniform": (lambda b, d: b.uniform(np.random.default_rng(5), -2.0, 3.0, (4,), b.float32),
+                np.random.default_rng(5).uniform(-2.0, 3.0, 4).astype(np.float32)),
     "sum": (lambda b, d: [b.sum(d(X)), b.sum(d(X), axis=0), b.sum(d(X), axis=(0, 1), keepdims=True)],
             [X.sum(), X.sum(axis=0), X.sum(axis=(0, 1), keepdims=True)]),
     "amax": (lambda b, d: [b.amax(d(X)), b.amax(d(X), axis=1, keepdims=True), b.amax(d(X), axis=(1,))],

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import host
+
 
 class Backend:
     """An array module seen through the primitives the ops need.
@@ -104,6 +106,18 @@ class Backend:
 
     def arange(self, n: int, dtype: Any) -> Any:
         return self.xp.arange(n, dtype=dtype)
+
+    # ------------------------------------------------------- random draws
+    # ``rng`` is the library's one generator (``tinygrad_rnn.random``). Here the draws are
+    # made on the host and moved to the device, so one seed gives the same numbers on
+    # every backend; a GPU backend may override these to draw on the device.
+    def normal(self, rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Standard normal draws."""
+        return self.from_numpy(host.randn(rng, shape, dtype))
+
+    def uniform(self, rng: Any, low: float, high: float, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Uniform draws on [low, high)."""
+        return self.from_numpy(host.uniform(rng, low, high, shape, dtype))
 
     # ---------------------------------------------------------- reductions
     def sum(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:

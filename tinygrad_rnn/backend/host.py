@@ -24,6 +24,29 @@ def as_host_array(data: Any) -> np.ndarray:
     return np.asarray(data)
 
 
+def array_of_numbers(data: Any, float32_for_floats: bool) -> np.ndarray:
+    """Python data (or a host NumPy array) -> a host array of bools, ints or floats.
+
+    Python floats become float32 when ``float32_for_floats`` (``Tensor``'s default
+    dtype); NumPy arrays keep theirs.
+
+    Raises:
+        TypeError: ragged lists, strings, objects or complex numbers.
+    """
+    from_python = not is_host_array(data)
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"Tensor(data): cannot make an array from {type(data).__name__} ({e}); expected a "
+                        "number, a (nested, rectangular) list of numbers, or an array") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor(data): got data of dtype {array.dtype} from {type(data).__name__}; "
+                        "expected numbers (bool, int or float)")
+    if from_python and array.dtype.kind == "f" and float32_for_floats:
+        array = array.astype("float32")
+    return array
+
+
 # ------------------------------------------------------------------ random numbers
 def new_rng(seed: int | None) -> np.random.Generator:
     """A fresh PCG64 generator; every random draw of the library comes from one."""

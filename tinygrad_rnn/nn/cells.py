@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import random as _random
 from ..backend import get_backend, host
-from ..ops.elementwise import add_tanh
+from ..ops import add_tanh
 from ..ops.fused import gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
 from .functional import activation

@@ -46,7 +46,7 @@ def _uniform_parameter(shape: tuple[int, ...], bound: float, device: Any, dtype:
     if not backend.is_floating(dtype):
         raise TypeError(f"dtype {dtype} is not floating; expected float32 or float64 for parameters")
     draw = host.uniform(_random.generator(), -bound, bound, shape, str(dtype))
-    return Parameter(Tensor._wrap(backend.from_numpy(draw), backend))
+    return Parameter(Tensor._make(backend.from_numpy(draw), backend))
 
 
 def _affine(v: Tensor, W: Tensor, W_0: Tensor | None) -> Tensor:
@@ -63,7 +63,7 @@ def _affine(v: Tensor, W: Tensor, W_0: Tensor | None) -> Tensor:
 
 def _times_transpose(s_prev: Tensor, W: Tensor) -> Tensor:
     """s_prev W^T for batch rows: the notes' W s_{t-1} (one op, no transpose node)."""
-    return MatMul.apply(s_prev, W, tb=True)
+    return s_prev._apply(MatMul, W, transpose_b=True)
 
 
 def _shape_str(shape: tuple[Any, ...]) -> str:
@@ -201,7 +201,7 @@ class ElmanRNN(Module):
         s = stack(states, axis=0)
         g = self.f_o(_affine(s, self.W_o, self.W_o0))  # (C.30-C.31) for all t at once
         if active is not None:
-            zero = s._const(s.backend.zeros((), s.dtype))
+            zero = s._make(s.backend.zeros((), s.dtype), s.backend)
             g, s = where(active, g, zero), where(active, s, zero)
         return g, s
 

@@ -49,7 +49,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     keep = host.bernoulli(_random.generator(), 1.0 - p, x.shape, x.dtype) / (1.0 - p)
-    return x * x._const(x.backend.from_numpy(keep))
+    return x * x._make(x.backend.from_numpy(keep), x.backend)
 
 
 _ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -154,7 +154,7 @@ def _nll(name: str, log_probs: Tensor, target: Any, reduction: str, ignore_index
     loss = -log_probs.reshape(n, n_classes)[rows, classes]  # L_elt = -log g_t[y_t], shape (n,)
     count: Any = n
     if ignore_index is not None:
-        weight = loss._const(keep.astype(loss.dtype))
+        weight = loss._make(keep.astype(loss.dtype), loss.backend)
         loss = loss * weight
         count = weight.sum()  # a constant: the mean is over non-ignored positions (NaN if none)
     if reduction == "none":
@@ -281,7 +281,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _float_target("binary_cross_entropy_with_logits", logits, target)
     nonneg = logits.data >= 0
-    zero = logits._const(logits.backend.zeros((), logits.dtype))
+    zero = logits._make(logits.backend.zeros((), logits.dtype), logits.backend)
     max_x_0 = where(nonneg, logits, zero)
     minus_abs_x = where(nonneg, -logits, logits)
     loss = max_x_0 - logits * target + (minus_abs_x.exp() + 1.0).log()

@@ -142,7 +142,7 @@ class _RNNBase(Module):
             outputs[t] = state[0]
         output = stack(outputs)
         if masks is not None and masks.min_length < T:
-            output = where(masks.valid, output, output._const(output.backend.zeros((), output.dtype)))
+            output = where(masks.valid, output, output._make(output.backend.zeros((), output.dtype), output.backend))
         return output, state
 
     def _step(self, xw_t: Tensor, state: tuple[Tensor, ...], W_hh_T: Tensor,

@@ -69,7 +69,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> f
     scale = limit / (total_norm + CLIP_EPS)
     if scale < 1.0:
         for p in with_grad:
-            p.grad = p.grad._const(p.grad.data * scale)  # a new array: the old one may be shared
+            p.grad = p.grad._make(p.grad.data * scale, p.grad.backend)  # a new array: the old one may be shared
     return total_norm
 
 
@@ -115,7 +115,7 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
         missing = t_max - s.shape[0]
         if missing:
             try:
-                pad = s._const(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype))
+                pad = s._make(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype), s.backend)
             except OverflowError:
                 raise ValueError(f"pad_sequence: padding_value={padding_value!r} does not fit in dtype {s.dtype}; "
                                  "expected a smaller number") from None

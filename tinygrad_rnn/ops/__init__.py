@@ -1,74 +1,23 @@
 """The differentiable ops. Each is a :class:`~tinygrad_rnn.autograd.Function` with its
-forward and backward side by side, plus a snake_case wrapper that Tensor methods call.
+forward and backward side by side; each module also holds the mixin of Tensor methods
+that call its ops, and ``Tensor`` inherits them all.
 
 The op docstrings, read together, are the project's table of derivatives.
 """
 
-from .activation import LogSoftmax, Softmax, log_softmax, softmax
-from .elementwise import (
-    Abs,
-    Add,
-    AddTanh,
-    Clip,
-    Div,
-    Exp,
-    Log,
-    Mul,
-    Neg,
-    Pow,
-    PowScalar,
-    Relu,
-    Sigmoid,
-    SigmoidGrad,
-    Sqrt,
-    Sub,
-    Tanh,
-    TanhGrad,
-    Where,
-    abs_,
-    add,
-    add_tanh,
-    clip,
-    div,
-    exp,
-    log,
-    mul,
-    neg,
-    pow_,
-    relu,
-    sigmoid,
-    sqrt,
-    sub,
-    tanh,
-    where,
-)
+from .activation import AddTanh, LogSoftmax, Relu, Sigmoid, Softmax, Tanh, add_tanh
+from .elementwise import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sqrt, Sub
 from .fused import GRUPointwise, LSTMPointwise, gru_pointwise, lstm_pointwise
+from .indexing import GetItem, IndexAdd, getitem, index_add
 from .linalg import MatMul, matmul
-from .movement import (
-    Cast,
-    Cat,
-    GetItem,
-    IndexAdd,
-    Reshape,
-    Stack,
-    Transpose,
-    cast,
-    cat,
-    getitem,
-    index_add,
-    reshape,
-    stack,
-    swap_last,
-    transpose,
-)
-from .reduce import BroadcastTo, Max, Sum, broadcast_to, max_, mean, sum_, unbroadcast
+from .movement import Cast, Cat, Reshape, Stack, Transpose, cast, cat, reshape, stack, transpose
+from .reduce import ArgMax, BroadcastTo, Max, Sum, broadcast_to, mean, reduce_max, reduce_sum, unbroadcast
+from .select import Clip, Compare, Where, where
 
 __all__ = [
-    "Abs", "Add", "AddTanh", "BroadcastTo", "Cast", "Cat", "Clip", "Div", "Exp", "GetItem", "GRUPointwise", "LSTMPointwise", "IndexAdd",
-    "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow", "PowScalar", "Relu", "Reshape", "Stack",
-    "Sigmoid", "SigmoidGrad", "Softmax", "Sqrt", "Sub", "Sum", "Tanh", "TanhGrad", "Transpose", "Where",
-    "abs_", "add", "add_tanh", "broadcast_to", "cast", "cat", "clip", "div", "exp", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
-    "log", "log_softmax", "matmul", "max_", "mean", "mul", "neg", "pow_", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "stack", "sub", "sum_", "swap_last", "tanh", "transpose",
-    "unbroadcast", "where",
+    "Abs", "Add", "AddTanh", "ArgMax", "BroadcastTo", "Cast", "Cat", "Clip", "Compare", "Div", "Exp", "GetItem",
+    "GRUPointwise", "IndexAdd", "LSTMPointwise", "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow",
+    "PowScalar", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose",
+    "Where", "add_tanh", "broadcast_to", "cast", "cat", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
+    "matmul", "mean", "reduce_max", "reduce_sum", "reshape", "stack", "transpose", "unbroadcast", "where",
 ]

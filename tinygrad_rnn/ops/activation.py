@@ -1,17 +1,106 @@
-"""Softmax and log-softmax: normalised exponentials along one axis, computed stably.
+"""Activation functions: tanh, sigmoid, relu, softmax and log-softmax.
 
-Both subtract the maximum before exponentiating, so logits of 1e4 neither overflow
-nor lose the answer.
+tanh and sigmoid save their output y, since their derivatives are functions of y
+(1 - y^2 and y (1 - y)); a plain backward computes each as one op (``_TanhGrad``,
+``_SigmoidGrad``), which is itself differentiable, so second derivatives work too.
+softmax and log-softmax subtract the maximum before exponentiating, so logits of 1e4
+neither overflow nor lose the answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
-from ..tensor import Tensor
-from .elementwise import dtype_error
-from .reduce import normalize_axes, sum_
+from .base import TensorOps
+from .elementwise import binary, unary
+from .reduce import normalize_axes, unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+class Tanh(Function):
+    """tanh: y = tanh(x)
+    dx = grad * (1 - y**2)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.backend.tanh(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return _TanhGrad.apply(grad, out)
+
+class AddTanh(Function):
+    """add_tanh: y = tanh(a + b)   (a recurrent step's z = W x_t + W s_{t-1}, then f_s, as one op)
+    da = unbroadcast(grad * (1 - y**2), a.shape)
+    db = unbroadcast(grad * (1 - y**2), b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.backend.tanh(a + b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        grad_z = _TanhGrad.apply(grad, out)
+        return (
+            unbroadcast(grad_z, a.shape) if a.requires_grad else None,
+            unbroadcast(grad_z, b.shape) if b.requires_grad else None,
+        )
+
+class _TanhGrad(Function):
+    """tanh_grad: z = grad * (1 - y**2)   (tanh's backward as one op, y = tanh(x))
+    dgrad = grad_grad * (1 - y**2)
+    dy = -2 * grad_grad * grad * y
+    """
+
+    def forward(self, grad: Any, y: Any) -> Any:
+        return grad * (1 - y * y)
+
+    def backward(self, grad_grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, y = self.inputs
+        return (
+            _TanhGrad.apply(grad_grad, y) if grad.requires_grad else None,
+            grad_grad * grad * y * -2.0 if y.requires_grad else None,
+        )
+
+class Sigmoid(Function):
+    """sigmoid: y = 1 / (1 + exp(-x))   (computed as (1 + tanh(x/2)) / 2: no overflow)
+    dx = grad * y * (1 - y)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return self.backend.tanh(x * 0.5) * 0.5 + 0.5
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return _SigmoidGrad.apply(grad, out)
+
+class _SigmoidGrad(Function):
+    """sigmoid_grad: z = grad * y * (1 - y)   (sigmoid's backward as one op, y = sigmoid(x))
+    dgrad = grad_grad * y * (1 - y)
+    dy = grad_grad * grad * (1 - 2 y)
+    """
+
+    def forward(self, grad: Any, y: Any) -> Any:
+        return grad * y * (1 - y)
+
+    def backward(self, grad_grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, y = self.inputs
+        return (
+            _SigmoidGrad.apply(grad_grad, y) if grad.requires_grad else None,
+            grad_grad * grad * (1.0 - y * 2.0) if y.requires_grad else None,
+        )
+
+class Relu(Function):
+    """relu: y = max(x, 0)
+    dx = grad * [x > 0]
+    """
+
+    def forward(self, x: Any) -> Any:
+        self.mask = (x > 0).astype(x.dtype)
+        return self.backend.maximum(x, 0)  # not x * mask: -inf * 0 would be NaN
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * grad._make(self.mask, grad.backend)
 
 
 class Softmax(Function):
@@ -20,13 +109,13 @@ class Softmax(Function):
     """
 
     def forward(self, x: Any, axis: int) -> Any:
-        backend = self.inputs[0].backend
+        backend = self.backend
         self.axis = axis
         e = backend.exp(x - backend.amax(x, axis=axis, keepdims=True))
         return e / backend.sum(e, axis=axis, keepdims=True)
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return out * (grad - sum_(grad * out, axis=self.axis, keepdims=True))
+        return out * (grad - (grad * out).sum(self.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
@@ -35,13 +124,13 @@ class LogSoftmax(Function):
     """
 
     def forward(self, x: Any, axis: int) -> Any:
-        backend = self.inputs[0].backend
+        backend = self.backend
         self.axis = axis
         shifted = x - backend.amax(x, axis=axis, keepdims=True)
         return shifted - backend.log(backend.sum(backend.exp(shifted), axis=axis, keepdims=True))
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return grad - out.exp() * sum_(grad, axis=self.axis, keepdims=True)
+        return grad - out.exp() * grad.sum(self.axis, keepdims=True)
 
 
 def _one_axis(x: Tensor, axis: int, name: str) -> int:
@@ -55,17 +144,27 @@ def _one_axis(x: Tensor, axis: int, name: str) -> int:
     return axis
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    axis = _one_axis(x, axis, "softmax")
-    try:
-        return Softmax.apply(x, axis=axis)
-    except TypeError as e:  # a bool tensor
-        raise dtype_error("softmax", e, x) from None
+class ActivationOps(TensorOps):
+    """The activation functions as Tensor methods."""
+
+    __slots__ = ()
+
+    def tanh(self) -> Tensor:
+        return self._apply(Tanh)
+
+    def sigmoid(self) -> Tensor:
+        return self._apply(Sigmoid)
+
+    def relu(self) -> Tensor:
+        return self._apply(Relu)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return unary(Softmax, "softmax", self, axis=_one_axis(self, axis, "softmax"))
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return unary(LogSoftmax, "log_softmax", self, axis=_one_axis(self, axis, "log_softmax"))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    axis = _one_axis(x, axis, "log_softmax")
-    try:
-        return LogSoftmax.apply(x, axis=axis)
-    except TypeError as e:  # a bool tensor
-        raise dtype_error("log_softmax", e, x) from None
+def add_tanh(a: Tensor, b: Tensor) -> Tensor:
+    """tanh(a + b) in one op: the pre-activation sum is never a node of its own."""
+    return binary(AddTanh, "add_tanh", a, b)

@@ -16,10 +16,15 @@ Each fused op keeps three views of the same math, side by side:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..autograd import Function, is_grad_enabled, run_backward
-from ..tensor import Tensor
+from .. import autograd
+from ..autograd import Function
+from ..config import config
+from .movement import cat
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Fused(Function):
@@ -33,14 +38,14 @@ class Fused(Function):
         raise NotImplementedError
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
-        if is_grad_enabled():
+        if config.grad_enabled:
             # create_graph: differentiate the definition, on the tape. Only this op's own
             # partial derivatives: the walk stops at the inputs.
             reference = self.composite(*self.inputs)
-            partial = run_backward(reference, grad, create_graph=True, accumulate=False,
+            partial = autograd.backward(reference, grad, create_graph=True, accumulate=False,
                                    capture=self.inputs, stop_at_capture=True)
             return tuple(partial.get(id(x)) for x in self.inputs)
-        return tuple(None if a is None else grad._const(a) for a in self.backward_arrays(grad.data))
+        return tuple(None if a is None else grad._make(a, grad.backend) for a in self.backward_arrays(grad.data))
 
 
 def _sigmoid(backend: Any, a: Any) -> Any:
@@ -58,7 +63,7 @@ class LSTMPointwise(Fused):
     """
 
     def forward(self, xw: Any, hw: Any, c_prev: Any) -> Any:
-        backend = self.inputs[0].backend
+        backend = self.backend
         H = c_prev.shape[-1]
         a = xw + hw
         sig = _sigmoid(backend, a)
@@ -70,7 +75,7 @@ class LSTMPointwise(Fused):
         return backend.concatenate([o * tanh_c, c], axis=-1)
 
     def backward_arrays(self, grad: Any) -> tuple[Any, ...]:
-        backend = self.inputs[0].backend
+        backend = self.backend
         i, f, g, o, tanh_c, c_prev = self.saved
         H = c_prev.shape[-1]
         dh, dc = grad[:, :H], grad[:, H:]
@@ -87,8 +92,6 @@ class LSTMPointwise(Fused):
         return da, da, dc_total * f
 
     def composite(self, xw: Tensor, hw: Tensor, c_prev: Tensor) -> Tensor:
-        from .movement import cat
-
         H = c_prev.shape[-1]
         a = xw + hw
         i, f, o = a[:, :H].sigmoid(), a[:, H : 2 * H].sigmoid(), a[:, 3 * H :].sigmoid()
@@ -100,7 +103,7 @@ class LSTMPointwise(Fused):
 def lstm_pointwise(xw: Tensor, hw: Tensor, c_prev: Tensor) -> Tensor:
     """[h_t | c_t] (B, 2H) from the two (B, 4H) gate terms and c_prev (B, H); gate order i, f, g, o."""
     _check_gates("lstm_pointwise", 4, xw, hw, c_prev)
-    return LSTMPointwise.apply(xw, hw, c_prev)
+    return xw._apply(LSTMPointwise, hw, c_prev)
 
 
 class GRUPointwise(Fused):
@@ -115,7 +118,7 @@ class GRUPointwise(Fused):
     """
 
     def forward(self, xw: Any, hw: Any, b: Any, h_prev: Any) -> Any:
-        backend = self.inputs[0].backend
+        backend = self.backend
         H = h_prev.shape[-1]
         hb = hw + b
         rz = _sigmoid(backend, xw[:, : 2 * H] + hb[:, : 2 * H])
@@ -126,7 +129,7 @@ class GRUPointwise(Fused):
         return n + z * (h_prev - n)
 
     def backward_arrays(self, grad: Any) -> tuple[Any, ...]:
-        backend = self.inputs[0].backend
+        backend = self.backend
         r, z, n, h_n, h_prev = self.saved
         dn = grad * (1 - z) * (1 - n * n)
         dr = dn * h_n * r * (1 - r)
@@ -149,10 +152,10 @@ def gru_pointwise(xw: Tensor, hw: Tensor, h_prev: Tensor, b: Tensor | None = Non
     the bias b = b_hh (3H,) (None: no bias) and h_prev (B, H)."""
     _check_gates("gru_pointwise", 3, xw, hw, h_prev)
     if b is None:
-        b = hw._const(hw.backend.zeros((hw.shape[1],), hw.dtype))
+        b = hw._make(hw.backend.zeros((hw.shape[1],), hw.dtype), hw.backend)
     elif b.shape != (hw.shape[1],):
         raise ValueError(f"gru_pointwise: bias has shape {b.shape}; expected ({hw.shape[1]},)")
-    return GRUPointwise.apply(xw, hw, b, h_prev)
+    return xw._apply(GRUPointwise, hw, b, h_prev)
 
 
 def _check_gates(name: str, k: int, xw: Tensor, hw: Tensor, state: Tensor) -> None:

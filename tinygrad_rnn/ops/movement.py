@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
-from ..tensor import Tensor
+from .base import TensorOps, one_axis, shape_str
+from .indexing import GetItem, getitem
 
-
-def _shape_str(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Reshape(Function):
@@ -54,10 +54,10 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         bad = known != size
     if bad:
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {_shape_str(x.shape)} ({size} elements) "
-            f"into shape {_shape_str(shape)}; expected a shape with {size} elements (at most one -1)"
+            f"reshape: cannot reshape a tensor of shape {shape_str(x.shape)} ({size} elements) "
+            f"into shape {shape_str(shape)}; expected a shape with {size} elements (at most one -1)"
         )
-    return Reshape.apply(x, shape=shape)
+    return x._apply(Reshape, shape=shape)
 
 
 class Transpose(Function):
@@ -90,106 +90,12 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     if len(axes) != n or any(not -n <= a < n for a in axes) or sorted(a % n for a in axes) != list(range(n)):
         raise ValueError(
             f"transpose: axes {axes} are not a permutation of the {n} axes of a tensor "
-            f"of shape {_shape_str(x.shape)}"
+            f"of shape {shape_str(x.shape)}"
         )
     axes = tuple(a % n for a in axes)
     if axes == tuple(range(x.ndim)):
         return x
-    return Transpose.apply(x, axes=axes)
-
-
-def swap_last(x: Tensor) -> Tensor:
-    """Transpose the last two axes (matrix transpose of a batch of matrices)."""
-    axes = list(range(x.ndim))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return Transpose.apply(x, axes=tuple(axes))
-
-
-# ------------------------------------------------------------------- indexing
-def normalize_index(x: Tensor, index: Any) -> Any:
-    """Turn Tensors and lists inside an index into arrays of ``x``'s backend."""
-    if type(index) is int or type(index) is slice:  # x[t], x[a:b]: nothing to convert
-        return index
-    parts = index if isinstance(index, tuple) else (index,)
-    out = []
-    backend = x.backend
-    for p in parts:
-        if isinstance(p, Tensor):
-            if p.backend is not backend:
-                raise RuntimeError(
-                    f"indexing: the index is on device {p.device!r} but the tensor is on "
-                    f"{x.device!r}; expected both on one device"
-                )
-            if not (backend.is_integer(p.dtype) or backend.is_bool(p.dtype)):
-                raise IndexError(f"indexing: index tensors must be integer or bool, got dtype {p.dtype}")
-            p = p.data
-        elif isinstance(p, list):
-            p = backend.asarray(p)
-            if p.size and not (backend.is_integer(p.dtype) or backend.is_bool(p.dtype)):
-                raise IndexError(f"indexing: index lists must hold integers or bools, got dtype {p.dtype}")
-            if not p.size:
-                p = p.astype(backend.int64)
-        elif backend.is_array(p):
-            pass
-        elif hasattr(p, "__array__") or hasattr(p, "__cuda_array_interface__"):
-            p = backend.from_numpy(p) if backend.name == "cpu" else backend.asarray(p)
-        elif not (isinstance(p, (int, slice)) or p is None or p is Ellipsis):
-            raise IndexError(
-                f"indexing: unsupported index element {p!r} of type {type(p).__name__}; expected "
-                "ints, slices, None, Ellipsis, or integer/bool arrays"
-            )
-        out.append(p)
-    return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-class GetItem(Function):
-    """getitem: y = x[index]   (basic slicing or integer/bool-array indexing)
-    dx = scatter_add(zeros(x.shape), index, grad)   (repeated indices accumulate)
-    """
-
-    def forward(self, x: Any, index: Any) -> Any:
-        self.index = index
-        return x[index]
-
-    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return index_add(grad, self.inputs[0].shape, self.index)
-
-    def backward_into(self, grad: Any, buffer: Any) -> None:
-        """Plain-backward shortcut: add ``grad`` straight into x's gradient buffer.
-
-        A loop that reads ``x[t]`` at every step would otherwise build T full-size
-        arrays of zeros, one per read: O(T^2) work. Same result, in O(T).
-        """
-        self.inputs[0].backend.index_add_(buffer, self.index, grad)
-
-
-class IndexAdd(Function):
-    """scatter_add: y = zeros(shape); y[index] += v   (repeated indices accumulate)
-    dv = grad[index]
-    """
-
-    def forward(self, v: Any, shape: tuple[int, ...], index: Any) -> Any:
-        self.index = index
-        return self.inputs[0].backend.index_add(shape, index, v, v.dtype)
-
-    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
-        return GetItem.apply(grad, index=self.index)
-
-
-def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]``, differentiable. Bad indices raise ``IndexError`` naming the shape."""
-    index = normalize_index(x, index)
-    try:
-        return GetItem.apply(x, index=index)
-    except IndexError as e:
-        raise IndexError(f"indexing a tensor of shape {_shape_str(x.shape)}: {e}") from None
-    except (TypeError, ValueError) as e:  # a slice step of 0, ...
-        raise IndexError(f"indexing a tensor of shape {_shape_str(x.shape)} with {index!r}: {e}") from None
-
-
-def index_add(v: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
-    """A tensor of zeros of ``shape`` with ``v`` added at ``index`` (adjoint of getitem)."""
-    return IndexAdd.apply(v, shape=tuple(shape), index=index)
+    return x._apply(Transpose, axes=axes)
 
 
 # ---------------------------------------------------------------- concatenation
@@ -200,7 +106,7 @@ class Cat(Function):
 
     def forward(self, *xs: Any, axis: int) -> Any:
         self.axis = axis
-        return self.inputs[0].backend.concatenate(xs, axis=axis)
+        return self.backend.concatenate(xs, axis=axis)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
         grads: list[Tensor | None] = []
@@ -208,7 +114,7 @@ class Cat(Function):
         start = 0
         for x in self.inputs:
             stop = start + x.shape[self.axis]
-            grads.append(GetItem.apply(grad, index=lead + (slice(start, stop),)) if x.requires_grad else None)
+            grads.append(grad._apply(GetItem, index=lead + (slice(start, stop),)) if x.requires_grad else None)
             start = stop
         return tuple(grads)
 
@@ -223,25 +129,16 @@ def _check_same_shapes(name: str, tensors: Sequence[Tensor], skip_axis: int | No
         if mismatch:
             what = "all dimensions" if skip_axis is None else f"all dimensions except axis {skip_axis}"
             raise ValueError(
-                f"{name}: tensor 0 has shape {_shape_str(first)} but tensor {k} has shape "
-                f"{_shape_str(t.shape)}; expected {what} to match"
+                f"{name}: tensor 0 has shape {shape_str(first)} but tensor {k} has shape "
+                f"{shape_str(t.shape)}; expected {what} to match"
             )
 
 
-def _normalize_axis(axis: int, ndim: int, name: str) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -ndim <= axis < ndim:
-        raise ValueError(
-            f"{name}: axis {axis!r} is out of range for tensors with {ndim} dimensions; expected an int in "
-            f"[{-ndim}, {ndim - 1}]"
-        )
-    return axis % ndim
-
-
 def _as_tensor_list(name: str, tensors: Any) -> list[Tensor]:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+    if isinstance(tensors, TensorOps) or not isinstance(tensors, (list, tuple)) or not tensors:
         raise TypeError(f"{name}: expected a non-empty list or tuple of Tensors, got {type(tensors).__name__}")
     for k, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, TensorOps):
             raise TypeError(f"{name}: element {k} is a {type(t).__name__}; expected a Tensor")
     return list(tensors)
 
@@ -251,9 +148,9 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     tensors = _as_tensor_list("cat", tensors)
     if tensors[0].ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; expected ndim >= 1 (use stack)")
-    axis = _normalize_axis(axis, tensors[0].ndim, "cat")
+    axis = one_axis(axis, tensors[0].ndim, "cat")
     _check_same_shapes("cat", tensors, axis)
-    return Cat.apply(*tensors, axis=axis)
+    return tensors[0]._apply(Cat, *tensors[1:], axis=axis)
 
 
 class Stack(Function):
@@ -263,12 +160,12 @@ class Stack(Function):
 
     def forward(self, *xs: Any, axis: int) -> Any:
         self.axis = axis
-        return self.inputs[0].backend.stack(xs, axis=axis)
+        return self.backend.stack(xs, axis=axis)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
         lead = (slice(None),) * self.axis
         return tuple(
-            GetItem.apply(grad, index=lead + (k,)) if x.requires_grad else None for k, x in enumerate(self.inputs)
+            grad._apply(GetItem, index=lead + (k,)) if x.requires_grad else None for k, x in enumerate(self.inputs)
         )
 
 
@@ -276,8 +173,8 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new ``axis``."""
     tensors = _as_tensor_list("stack", tensors)
     _check_same_shapes("stack", tensors, None)
-    axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")
-    return Stack.apply(*tensors, axis=axis)
+    axis = one_axis(axis, tensors[0].ndim + 1, "stack")
+    return tensors[0]._apply(Stack, *tensors[1:], axis=axis)
 
 
 # ------------------------------------------------------------------------- casts
@@ -300,4 +197,44 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
         return x
     if x.requires_grad and not x.backend.is_floating(dtype):
         raise TypeError(f"cast: cannot cast a tensor that requires grad to non-float dtype {dtype}")
-    return Cast.apply(x, dtype=dtype)
+    return x._apply(Cast, dtype=dtype)
+
+
+# ------------------------------------------------------------- the Tensor methods
+class MovementOps(TensorOps):
+    """Reshapes, transposes, indexing and casts as Tensor methods."""
+
+    __slots__ = ()
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return transpose(self, *axes)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-D)."""
+        return transpose(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return getitem(self, index)
+
+    def __iter__(self) -> Any:
+        """``for x_t in x``: the sub-tensors along axis 0 (differentiable, as ``x[t]``)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; expected a tensor with at least 1 dimension")
+        return (getitem(self, t) for t in range(self.shape[0]))
+
+    def astype(self, dtype: Any) -> Tensor:
+        return cast(self, dtype)
+
+    def float(self) -> Tensor:
+        return cast(self, "float32")
+
+    def double(self) -> Tensor:
+        return cast(self, "float64")
+
+    def long(self) -> Tensor:
+        """int64 values (not differentiable: an index has no gradient)."""
+        return cast(self.detach(), "int64")

@@ -8,11 +8,14 @@ back to its operand's shape.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
-from ..tensor import Tensor
-from .movement import _shape_str, reshape
+from .base import TensorOps, one_axis, shape_str
+from .movement import reshape
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def normalize_axes(axis: Any, ndim: int, name: str) -> tuple[int, ...]:
@@ -44,7 +47,7 @@ class Sum(Function):
 
     def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
         self.axes, self.keepdims = axes, keepdims
-        return self.inputs[0].backend.sum(x, axis=axes, keepdims=keepdims)
+        return self.backend.sum(x, axis=axes, keepdims=keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         shape = self.inputs[0].shape
@@ -53,10 +56,10 @@ class Sum(Function):
         return broadcast_to(grad, shape)
 
 
-def sum_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def reduce_sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (None: all axes; an int or a tuple of ints)."""
     axes = normalize_axes(axis, x.ndim, "sum")
-    return Sum.apply(x, axes=axes, keepdims=keepdims)
+    return x._apply(Sum, axes=axes, keepdims=keepdims)
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -66,8 +69,8 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     for a in axes:
         count *= x.shape[a]
     if count == 0:
-        raise ValueError(f"mean: reducing axis {axis!r} of a tensor of shape {_shape_str(x.shape)} averages 0 elements")
-    return Sum.apply(x, axes=axes, keepdims=keepdims) * (1.0 / count)
+        raise ValueError(f"mean: reducing axis {axis!r} of a tensor of shape {shape_str(x.shape)} averages 0 elements")
+    return x._apply(Sum, axes=axes, keepdims=keepdims) * (1.0 / count)
 
 
 class Max(Function):
@@ -76,7 +79,7 @@ class Max(Function):
     """
 
     def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-        backend = self.inputs[0].backend
+        backend = self.backend
         self.axes, self.keepdims = axes, keepdims
         y = backend.amax(x, axis=axes, keepdims=True)
         mask = (x == y).astype(x.dtype)
@@ -87,16 +90,16 @@ class Max(Function):
         shape = self.inputs[0].shape
         if not self.keepdims:
             grad = reshape(grad, keepdims_shape(shape, self.axes))
-        return broadcast_to(grad, shape) * grad._const(self.mask)
+        return broadcast_to(grad, shape) * grad._make(self.mask, grad.backend)
 
 
-def max_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def reduce_max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``; the gradient goes to the maxima (split evenly on ties)."""
     axes = normalize_axes(axis, x.ndim, "max")
     for a in axes:
         if x.shape[a] == 0:
-            raise ValueError(f"max: axis {a} of a tensor of shape {_shape_str(x.shape)} is empty; expected at least one element")
-    return Max.apply(x, axes=axes, keepdims=keepdims)
+            raise ValueError(f"max: axis {a} of a tensor of shape {shape_str(x.shape)} is empty; expected at least one element")
+    return x._apply(Max, axes=axes, keepdims=keepdims)
 
 
 # ------------------------------------------------------------------- broadcasting
@@ -107,7 +110,7 @@ def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     for i in range(-ndim, 0):
         dims = {s[i] for s in shapes if len(s) >= -i and s[i] != 1}
         if len(dims) > 1:
-            listed = " and ".join(_shape_str(s) for s in shapes)
+            listed = " and ".join(shape_str(s) for s in shapes)
             raise ValueError(
                 f"{name}: shapes {listed} do not broadcast; expected each dimension to match or be 1 "
                 f"(dimension {i} is {sorted(dims)})"
@@ -122,7 +125,7 @@ class BroadcastTo(Function):
     """
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
-        return self.inputs[0].backend.broadcast_to(x, shape)
+        return self.backend.broadcast_to(x, shape)
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         return unbroadcast(grad, self.inputs[0].shape)
@@ -133,8 +136,8 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:
         return x
     if broadcast_shapes("broadcast_to", x.shape, shape) != shape:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {_shape_str(x.shape)} to {_shape_str(shape)}")
-    return BroadcastTo.apply(x, shape=shape)
+        raise ValueError(f"broadcast_to: cannot broadcast shape {shape_str(x.shape)} to {shape_str(shape)}")
+    return x._apply(BroadcastTo, shape=shape)
 
 
 def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -150,5 +153,43 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(shape) if d == 1 and grad.shape[lead + i] != 1
     )
-    summed = Sum.apply(grad, axes=axes, keepdims=True) if axes else grad
+    summed = grad._apply(Sum, axes=axes, keepdims=True) if axes else grad
     return reshape(summed, shape)
+
+
+class ArgMax(Function):
+    """argmax: y = index of the maximum of x along ``axis`` (of the flattened x if None)
+    not differentiable: the output is an int64 index
+    """
+
+    differentiable = False
+
+    def forward(self, x: Any, axis: int | None) -> Any:
+        return self.backend.argmax(x, axis=axis)
+
+
+# ------------------------------------------------------------- the Tensor methods
+class ReduceOps(TensorOps):
+    """Reductions as Tensor methods."""
+
+    __slots__ = ()
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return -reduce_max(-self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Indices of the maxima (int64; not differentiable); ``axis`` None: of the flattened tensor."""
+        if axis is not None:
+            axis = one_axis(axis, self.ndim, "argmax")
+        if (self.size if axis is None else self.shape[axis]) == 0:
+            raise ValueError(f"argmax: a tensor of shape {self.shape} has no elements along axis={axis}; expected some")
+        return self._apply(ArgMax, axis=axis)

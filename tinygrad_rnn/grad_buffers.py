@@ -1,0 +1,129 @@
+"""Where a backward pass keeps the gradients it is still summing.
+
+A tensor used k times gets k gradients, one from each use; its total is their sum
+(a weight used at every time step gets the sum over steps, notes C.42-C.45). The walk
+in :mod:`tinygrad_rnn.autograd` hands every gradient to :class:`GradBuffers` and takes
+each total back once, when all uses have sent theirs. The walk itself only needs
+``add`` and ``pop``; the rest are the speed-ups of a plain ``backward()``, kept here,
+out of the textbook loop:
+
+* owned buffers: the first sum made for a tensor is a fresh array the engine alone
+  holds, so later gradients are added into it in place (no new array per use);
+* ``scatter``: an op that read part of its input (``x[t]``) adds its gradient into
+  the input's buffer at that place, instead of building a full-size array of zeros;
+* ``add_product``: a gradient of the form A^T G is kept as its two factors. A recurrent
+  weight gets dW = sum_t s_{t-1}^T delta_t (C.42), one small product per step; the
+  factors are stacked and multiplied out once, as one large matmul, when it is popped.
+
+With ``create_graph`` only ``add`` is used, and the sums are Tensor ops on the tape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class _Factors:
+    """A gradient kept as factors: sum_k lefts[k]^T @ rights[k] (backend arrays)."""
+
+    __slots__ = ("lefts", "rights")
+
+    def __init__(self, left: Any, right: Any) -> None:
+        self.lefts, self.rights = [left], [right]
+
+    def multiply_out(self, backend: Any) -> Any:
+        if len(self.lefts) == 1:
+            return self.lefts[0].T @ self.rights[0]
+        return backend.concatenate(self.lefts, axis=0).T @ backend.concatenate(self.rights, axis=0)
+
+
+class GradBuffers:
+    """dL/dt, summed over the uses of t, for the tensors a backward pass has reached."""
+
+    def __init__(self, create_graph: bool = False) -> None:
+        self.create_graph = create_graph
+        self.grads: dict[int, Any] = {}  # id(t) -> Tensor, or _Factors not yet multiplied out
+        self.owned: set[int] = set()  # ids whose Tensor holds an array only we reference
+
+    def add(self, t: Tensor, grad: Tensor) -> None:
+        """One more use of ``t`` sends back ``grad``: add it to t's sum."""
+        key = id(t)
+        previous = self.grads.get(key)
+        if previous is None:
+            self.grads[key] = grad  # may be shared (Add passes one gradient to both inputs)
+        elif self.create_graph:
+            self.grads[key] = previous + grad  # recorded: the sum is on the tape
+        elif key in self.owned:
+            previous.data += grad.data  # ours alone: add in place, no new array
+        else:
+            if type(previous) is _Factors:
+                summed = previous.multiply_out(t.backend)
+                summed += grad.data
+            else:
+                summed = previous.data + grad.data  # one new array, ours from now on
+            self.grads[key] = t._make(summed, t.backend)
+            self.owned.add(key)
+
+    def add_all(self, inputs: tuple[Tensor, ...], grads: Any) -> None:
+        """An op's backward sends one gradient (a Tensor or None) per input: add each."""
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        stored = self.grads
+        for x, grad in zip(inputs, grads, strict=False):
+            if grad is not None and x.requires_grad:
+                if id(x) in stored:
+                    self.add(x, grad)
+                else:
+                    stored[id(x)] = grad  # the first use's gradient: nothing to add yet
+
+    def add_product(self, t: Tensor, left: Any, right: Any) -> None:
+        """Add left^T @ right to t's sum, deferring the product (plain backward only)."""
+        key = id(t)
+        previous = self.grads.get(key)
+        if previous is None:
+            self.grads[key] = _Factors(left, right)
+        elif type(previous) is _Factors:
+            previous.lefts.append(left)
+            previous.rights.append(right)
+        else:
+            self._owned_tensor(t).data += left.T @ right
+
+    def scatter(self, t: Tensor, index: Any, grad: Any) -> None:
+        """t's sum[index] += grad (an array): the gradient of reading ``t[index]``."""
+        key = id(t)
+        if key in self.owned:
+            buffer = self.grads[key]
+        else:
+            fresh = t.backend.zeros(t.shape, grad.dtype)
+            previous = self.grads.get(key)
+            if previous is not None:
+                fresh += self._array(t, previous)
+            buffer = self.grads[key] = t._make(fresh, t.backend)
+            self.owned.add(key)
+        t.backend.index_add_(buffer.data, index, grad)
+
+    def pop(self, t: Tensor) -> Tensor | None:
+        """t's total gradient (None if no use sent one); t's entry is removed."""
+        key = id(t)
+        self.owned.discard(key)
+        grad = self.grads.pop(key, None)
+        if type(grad) is _Factors:
+            return t._make(grad.multiply_out(t.backend), t.backend)
+        return grad
+
+    # ------------------------------------------------------------------ helpers
+    def _array(self, t: Tensor, entry: Any) -> Any:
+        return entry.multiply_out(t.backend) if type(entry) is _Factors else entry.data
+
+    def _owned_tensor(self, t: Tensor) -> Tensor:
+        """t's sum as a Tensor whose array only we hold, so it can be added to in place."""
+        key = id(t)
+        entry = self.grads[key]
+        if key not in self.owned:
+            array = self._array(t, entry)
+            entry = self.grads[key] = t._make(array.copy() if type(entry) is not _Factors else array, t.backend)
+            self.owned.add(key)
+        return entry

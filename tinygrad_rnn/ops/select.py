@@ -1,0 +1,140 @@
+"""Choosing between values: comparisons, ``where`` and ``clip``.
+
+Comparisons make boolean tensors and are not differentiable. ``where`` and ``clip``
+pass each element's gradient through to the value that was chosen, and nothing to the
+others: their backward is the same choice applied to the gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..autograd import Function
+from .base import TensorOps
+from .elementwise import unary
+from .reduce import broadcast_shapes, unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+class Compare(Function):
+    """compare: y = a < b (or <=, >, >=, ==, !=), a bool tensor
+    not differentiable: the output never requires grad
+    """
+
+    differentiable = False
+
+    def forward(self, a: Any, b: Any, test: Callable) -> Any:
+        return test(a, b)
+
+class Clip(Function):
+    """clip: y = min(max(x, lo), hi)
+    dx = grad * [lo <= x <= hi]
+    """
+
+    def forward(self, x: Any, lo: Any, hi: Any) -> Any:
+        self.mask = ((x >= lo) & (x <= hi)).astype(x.dtype)
+        return self.backend.clip(x, lo, hi)
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return grad * grad._make(self.mask, grad.backend)
+
+class Where(Function):
+    """where: y = a where cond else b   (cond a constant boolean array)
+    da = unbroadcast(where(cond, grad, 0), a.shape)
+    db = unbroadcast(where(cond, 0, grad), b.shape)
+    """
+
+    def forward(self, a: Any, b: Any, cond: Any) -> Any:
+        self.cond = cond
+        return self.backend.where(cond, a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        zero = grad._lift(0.0)
+        return (
+            unbroadcast(Where.apply(grad, zero, cond=self.cond), a.shape) if a.requires_grad else None,
+            unbroadcast(Where.apply(zero, grad, cond=self.cond), b.shape) if b.requires_grad else None,
+        )
+
+
+class SelectOps(TensorOps):
+    """Comparisons and clip as Tensor methods."""
+
+    __slots__ = ()
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Clamp to [lo, hi]; either bound may be None (no bound on that side)."""
+        for what, bound in (("lo", lo), ("hi", hi)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound != bound):
+                raise TypeError(f"clip: {what}={bound!r}; expected a Python number (not NaN) or None")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lo={lo} is greater than hi={hi}; expected lo <= hi")
+        lo = float("-inf") if lo is None else lo
+        hi = float("inf") if hi is None else hi
+        return unary(Clip, "clip", self, lo=lo, hi=hi)  # a bound too large for an integer tensor
+
+    # Comparisons are not differentiable: they return boolean tensors with no tape.
+    def _compare(self, other: Any, test: Callable) -> Tensor:
+        other = self._lift(other)
+        if other.backend is not self.backend:
+            raise RuntimeError(f"comparison between {self.device!r} and {other.device!r} tensors; expected one device")
+        try:
+            return self._apply(Compare, other, test=test)
+        except ValueError:
+            raise ValueError(f"comparison: shapes {self.shape} and {other.shape} do not broadcast; expected each "
+                             "dimension to match or be 1") from None
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a != b)
+
+    __hash__ = object.__hash__
+
+
+def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise choice: ``a`` where ``cond`` is true, else ``b``. Differentiable in a, b.
+
+    ``a`` or ``b`` (not both) may be a Python number.
+    """
+    if not isinstance(a, TensorOps) and not isinstance(b, TensorOps):
+        raise TypeError(
+            f"where: a is a {type(a).__name__} and b is a {type(b).__name__}; expected at least one Tensor"
+        )
+    a = b._lift(a) if not isinstance(a, TensorOps) else a
+    b = a._lift(b) if not isinstance(b, TensorOps) else b
+    backend = a.backend
+    if isinstance(cond, TensorOps):
+        if cond.backend is not backend:
+            raise RuntimeError(f"where: cond is on {cond.device!r} but a is on {a.device!r}; expected one device")
+        cond = cond.data
+    elif not backend.is_array(cond):
+        given = cond
+        try:
+            cond = backend.asarray(cond)
+        except (TypeError, ValueError):
+            cond = None
+        if cond is None or cond.dtype.kind not in "biuf":
+            raise TypeError(f"where: cond is {given!r}; expected a bool Tensor (or an array or list of bools or numbers)")
+    if not backend.is_bool(cond.dtype):
+        cond = cond != 0
+    try:
+        return a._apply(Where, b, cond=cond)
+    except ValueError:
+        broadcast_shapes("where", tuple(cond.shape), a.shape, b.shape)
+        raise
