@@ -7,7 +7,7 @@ import pytest
 
 from tinygrad_rnn import Tensor
 from tinygrad_rnn.backend import numpy_backend
-from tinygrad_rnn.nn.unroll import LengthMasks, check_lengths, unbind_time
+from tinygrad_rnn.nn.unroll import Ragged, check_lengths, unbind_time
 
 
 @pytest.mark.parametrize("T", [1, 2, 7, 16])
@@ -55,9 +55,15 @@ def test_check_lengths_accepts_lists_arrays_and_tensors() -> None:
     assert check_lengths("L", 2, 3, 1) == [2]
 
 
-def test_length_masks(device: str) -> None:
-    masks = LengthMasks(Tensor.zeros(3, 2, 1, device=device), [3, 1])
-    assert masks.min_length == 1
-    to_host = Tensor(np.zeros(1), device=device).backend.to_numpy
-    assert [to_host(m).ravel().tolist() for m in masks.step] == [[True, True], [True, False], [True, False]]
-    assert to_host(masks.valid).reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]
+def test_ragged_masks_trim_and_pad(device: str) -> None:
+    x = Tensor.zeros(4, 2, 1, device=device)
+    ragged = Ragged(x, [3, 1])
+    assert (ragged.min_length, ragged.steps) == (1, 3)  # step 4: every sequence has ended
+    assert [m.numpy().ravel().tolist() for m in ragged.step] == [[True, True], [True, False], [True, False]]
+    assert ragged.valid.numpy().reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]
+    assert ragged.trim(x).shape == (3, 2, 1)
+    out = ragged.zero_past_ends(Tensor.ones(3, 2, 1, device=device))
+    assert ragged.pad(out).numpy().reshape(4, 2).tolist() == [[1, 1], [1, 0], [1, 0], [0, 0]]
+    full = Ragged(x, None)
+    assert (full.min_length, full.steps, full.valid) == (4, 4, None)
+    assert full.trim(x) is x

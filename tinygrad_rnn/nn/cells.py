@@ -17,10 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import random as _random
-from ..backend import get_backend, host
-from ..ops.elementwise import add_tanh
-from ..ops.fused import gru_pointwise, lstm_pointwise
+from ..ops import add_tanh, gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
 from .functional import activation
 from .module import Module, Parameter
@@ -30,14 +27,9 @@ def uniform_parameter(shape: tuple[int, ...], bound: float, device: Any, dtype: 
     """A parameter drawn from U(-bound, bound) with the library's generator (``tr.manual_seed``).
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype.
+        TypeError: ``dtype`` is not a floating dtype (a parameter needs a gradient).
     """
-    backend = get_backend(device)
-    dtype = backend.dtype(dtype if dtype is not None else "float32")
-    if not backend.is_floating(dtype):
-        raise TypeError(f"recurrent layer: dtype {dtype} is not floating; expected float32 or float64")
-    draw = host.uniform(_random.generator(), -bound, bound, shape, dtype)
-    return Parameter(backend.from_numpy(draw))
+    return Parameter(Tensor.uniform(*shape, low=-bound, high=bound, device=device, dtype=dtype))
 
 
 # ----------------------------------------------------------------- step functions
