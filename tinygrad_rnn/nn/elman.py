@@ -1,21 +1,10 @@
-"""The lecture notes' own recurrent networks: ``ElmanRNN`` and ``GatedRNN``.
-
-Both are written in the notation of the 6.390 notes (Appendix C, "Recurrent Neural
-Networks"), so the code reads next to the equations:
-
-    z^1_t = W^sx x_t + W^ss s_{t-1} + W_0^ss     (6.390 notes C.28, Back-propagation through time)
-    s_t   = f_s(z^1_t)                          (6.390 notes C.29)
-    z^2_t = W^o s_t + W_0^o                     (6.390 notes C.30)
-    g_t   = f_o(z^2_t)                          (6.390 notes C.31; g_t is the prediction)
-
-No backward code: ``loss.backward()`` walks the recorded, unrolled network back to
-front, which *is* back-propagation through time. What step t sends back to ``s_prev``
-is the notes' δ^{s_{t-1}} (C.41), and a weight used at every step collects the sums of
-C.42-C.45; tests/nn/test_bptt_closed_form.py checks both against the notes' formulas.
-
-Layout: the notes use column vectors; here a batch of B sequences is stored as rows, so
-x has shape (T, B, l) and s_t has shape (B, m). A matrix-vector product W v becomes
-v @ W^T: the notes' W^sx x_t is ``x_t @ W_sx.T``.
+"""The lecture notes' own recurrent networks, ``ElmanRNN`` and ``GatedRNN``, in the notation
+of the 6.390 notes (Appendix C, "Recurrent Neural Networks"), so the code reads next to
+the equations. Each keeps only its equation lines; the loop, the checks and the rule for
+ragged batches are :mod:`.unroll`'s. BPTT is the tape: what step t sends back to
+``s_prev`` is the notes' δ^{s_{t-1}} (C.41), and a weight used at every step collects the
+sums of C.42-C.45 (tests/nn/test_bptt_closed_form.py checks both). Rows are batch
+entries, so x is (T, B, l), s_t is (B, m), and the notes' W^sx x_t is ``x_t @ W_sx.T``.
 """
 
 from __future__ import annotations
@@ -25,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tensor import Tensor
-from .cells import check_size, uniform_parameter
+from .cells import uniform_parameter
 from .functional import activation
+from .linear import check_size
 from .module import Module
 from .unroll import Ragged, State, check_input, check_lengths, check_state, project, unroll
 

@@ -1,15 +1,8 @@
 """PyTorch-compatible sequence layers: ``RNN``, ``LSTM``, ``GRU``.
 
-A layer unrolls its cell (:mod:`tinygrad_rnn.nn.cells`) over time, for
-``num_layers`` stacked layers and one or two directions. It is a plain loop of Tensor
-ops: back-propagation through time (6.390 notes C.41, Back-propagation through time)
-is the tape running backward through that loop, and the weights, used at every step,
-receive the sum of their per-step gradients (notes C.42, C.43).
-
-For speed, the input projection x_t W_ih^T + b of every time step is one matmul
-before the loop; each step then costs one matmul h_{t-1} W_hh^T and a few
-elementwise ops. Sequences of different lengths (``lengths``) are masked: past its
-end a sequence's state is carried unchanged and its outputs are 0.
+A layer runs its cell's step (:mod:`.cells`) through the one loop of :mod:`.unroll`,
+for ``num_layers`` stacked layers and one or two directions; back-propagation through
+time (6.390 notes C.41-C.43) is the tape running backward through that loop.
 """
 
 from __future__ import annotations
@@ -19,8 +12,9 @@ from typing import Any
 from ..autograd import anomaly_context
 from ..ops import cat, stack
 from ..tensor import Tensor
-from .cells import GRUCell, LSTMCell, RNNCell, check_size, gru_step, lstm_step, rnn_step, uniform_parameter
+from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step, uniform_parameter
 from .functional import activation, dropout
+from .linear import check_size
 from .module import Module
 from .unroll import Ragged, State, check_input, check_lengths, initial_states, project, unroll
 
@@ -199,15 +193,7 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """A stack of LSTM layers, PyTorch's ``nn.LSTM`` (6.390 notes C.6.2, Long short-term memory).
 
-    Each step is :class:`~tinygrad_rnn.nn.LSTMCell` (gates i, f, g, o):
-
-        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
-        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
-        g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)      (the candidate cell)
-        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
-        c_t = f_t * c_{t-1} + i_t * g_t
-        h_t = o_t * tanh(c_t)
-
+    Each step is :class:`~tinygrad_rnn.nn.LSTMCell` (gates i, f, g, o; equations there).
     The loop it runs, per layer and direction::
 
         xw = x @ weight_ih.T + bias_ih + bias_hh      # (T, B, 4H), all t at once
@@ -249,15 +235,8 @@ class LSTM(_RNNBase):
 class GRU(_RNNBase):
     """A stack of GRU layers, PyTorch's ``nn.GRU``.
 
-    Each step is :class:`~tinygrad_rnn.nn.GRUCell` (gates r, z, n):
-
-        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
-        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
-        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
-        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
-
-    the notes' gated update (6.390 notes C.49, Simple gated recurrent networks) with
-    gate 1 - z_t. The loop it runs, per layer and direction::
+    Each step is :class:`~tinygrad_rnn.nn.GRUCell` (gates r, z, n; equations there), the
+    notes' gated update (6.390 notes C.49) with gate 1 - z_t. The loop, per layer and direction::
 
         xw = x @ weight_ih.T + bias_ih                # (T, B, 3H), all t at once
         for t in range(T):                            # reversed for _reverse
