@@ -130,10 +130,10 @@ def test_gradcheck_catches_a_wrong_gate() -> None:
     model = nn.GatedRNN(2, 2, 1, dtype="float64")
     original = model._step
 
-    def step_without_gate_gradient(inputs_t: tuple, s_prev: Tensor) -> Tensor:
-        input_term_t, gate_input_t = inputs_t
-        gate_t = (gate_input_t + s_prev @ model.W_gs.T).sigmoid().detach()  # forward same, gradient cut
-        candidate_t = model.f_s(input_term_t + s_prev @ model.W_ss.T)
+    def step_without_gate_gradient(inputs_t: tuple, s_prev: Tensor, W_T: tuple) -> Tensor:
+        (input_term_t, gate_input_t), (W_ss_T, W_gs_T) = inputs_t, W_T
+        gate_t = (gate_input_t + s_prev @ W_gs_T).sigmoid().detach()  # forward same, gradient cut
+        candidate_t = model.f_s(input_term_t + s_prev @ W_ss_T)
         return (1 - gate_t) * s_prev + gate_t * candidate_t
 
     model._step = step_without_gate_gradient

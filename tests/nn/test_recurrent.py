@@ -319,7 +319,7 @@ def test_lengths_errors() -> None:
     with pytest.raises(ValueError, match=r"RNN: got 2 lengths for a batch of 3 sequences; expected 3"):
         rnn(x, lengths=[5, 2])
     for bad in ([5, 0, 2], [5, -1, 2], [5, 6, 2]):
-        with pytest.raises(ValueError, match=r"RNN: lengths .* include .*; expected every length in 1\.\.5"):
+        with pytest.raises(ValueError, match=r"RNN: lengths .* include .*; expected every length in 1\.\.T = 1\.\.5"):
             rnn(x, lengths=bad)
     with pytest.raises(TypeError, match=r"RNN: lengths holds 2\.5 \(float\); expected ints"):
         rnn(x, lengths=[5, 2.5, 1])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_rnn import Tensor
+import tinygrad_rnn as tr
+from tinygrad_rnn import Tensor, nn
 from tinygrad_rnn.backend import numpy_backend
-from tinygrad_rnn.nn.unroll import LengthMasks, check_lengths, unbind_time
+from tinygrad_rnn.nn import functional as F
+from tinygrad_rnn.nn.unroll import Ragged, check_lengths, unbind_time
 
 
 @pytest.mark.parametrize("T", [1, 2, 7, 16])
@@ -55,9 +57,60 @@ def test_check_lengths_accepts_lists_arrays_and_tensors() -> None:
     assert check_lengths("L", 2, 3, 1) == [2]
 
 
-def test_length_masks(device: str) -> None:
-    masks = LengthMasks(Tensor.zeros(3, 2, 1, device=device), [3, 1])
-    assert masks.min_length == 1
-    to_host = Tensor(np.zeros(1), device=device).backend.to_numpy
-    assert [to_host(m).ravel().tolist() for m in masks.step] == [[True, True], [True, False], [True, False]]
-    assert to_host(masks.valid).reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]
+def test_ragged_masks_trim_and_pad(device: str) -> None:
+    x = Tensor.zeros(4, 2, 1, device=device)
+    ragged = Ragged(x, [3, 1])
+    assert (ragged.min_length, ragged.steps) == (1, 3)  # step 4: every sequence has ended
+    assert [m.numpy().ravel().tolist() for m in ragged.step] == [[True, True], [True, False], [True, False]]
+    assert ragged.valid.numpy().reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]
+    assert ragged.trim(x).shape == (3, 2, 1)
+    out = ragged.zero_past_ends(Tensor.ones(3, 2, 1, device=device))
+    assert ragged.pad(out).numpy().reshape(4, 2).tolist() == [[1, 1], [1, 0], [1, 0], [0, 0]]
+    full = Ragged(x, None)
+    assert (full.min_length, full.steps, full.valid) == (4, 4, None)
+    assert full.trim(x) is x
+
+
+# ------------------------------------------- one ragged-batch rule for every layer
+def _layer(name: str, device: str):
+    tr.manual_seed(5)
+    if name in ("ElmanRNN", "GatedRNN"):
+        return getattr(nn, name)(3, 4, 2, device=device, dtype="float64")
+    return getattr(nn, name)(3, 4, num_layers=2, bidirectional=True, device=device, dtype="float64")
+
+
+def _states_and_final(name: str, layer, x: Tensor, lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(outputs (T, B, k), final state (B, ...)): ElmanRNN's final state is s at each own last step."""
+    out, final = layer(x, lengths=lengths)
+    if name in ("ElmanRNN", "GatedRNN"):
+        s = final.numpy()
+        return np.concatenate([out.numpy(), s], axis=2), s[np.array(lengths) - 1, np.arange(len(lengths))]
+    h = final[0] if isinstance(final, tuple) else final
+    return out.numpy(), np.moveaxis(h.numpy(), 1, 0)
+
+
+@pytest.mark.parametrize("name", ["ElmanRNN", "GatedRNN", "RNN", "LSTM", "GRU"])
+def test_every_layer_follows_one_ragged_rule(name: str, device: str) -> None:
+    """Outputs past a length are exactly 0; the final state is the state at the sequence's own
+    last step; both equal running each sequence alone."""
+    layer = _layer(name, device)
+    lengths = [2, 5, 1]
+    x = Tensor(np.random.default_rng(1).standard_normal((5, 3, 3)), device=device)
+    out, final = _states_and_final(name, layer, x, lengths)
+    for b, n in enumerate(lengths):
+        assert not out[n:, b].any()  # exactly 0 past the end
+        alone_out, alone_final = _states_and_final(name, layer, x[:n, b : b + 1], [n])
+        np.testing.assert_allclose(out[:n, b : b + 1], alone_out, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(final[b], alone_final[0], rtol=1e-12, atol=1e-12)
+
+
+def test_dropout_mask_is_drawn_on_the_tensor_device(device: str) -> None:
+    x = Tensor.ones(50, 40, device=device, requires_grad=True)
+    y = F.dropout(x, 0.5)
+    assert y.device == x.device
+    values = y.numpy()
+    assert set(np.unique(values)) <= {0.0, 2.0} and 0.3 < (values == 0).mean() < 0.7
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), values)  # the gradient passes through the same mask
+    rnn = nn.LSTM(3, 4, num_layers=2, dropout=0.5, device=device)  # dropout between layers, same device
+    assert rnn(Tensor.randn(4, 2, 3, device=device))[0].device == x.device

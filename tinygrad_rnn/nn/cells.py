@@ -1,15 +1,9 @@
 """PyTorch-compatible recurrent cells: one time step of RNN, LSTM and GRU.
 
-A cell maps (x_t, state_{t-1}) to state_t. The step functions here (``rnn_step``,
-``lstm_step``, ``gru_step``) are shared with the sequence layers of
-:mod:`tinygrad_rnn.nn.recurrent`, so a cell is exactly one step of its layer. They
-take the input projection ``xw_t = x_t W_ih^T + b`` already computed (a layer does
-that for all time steps in one matmul) and contain no backward code: the gradient of
-a step, and back-propagation through time (6.390 notes C.41, Back-propagation
-through time), come from the tape.
-
-Parameters have PyTorch's names, shapes, gate order and initialisation, so weights
-move between the two libraries unchanged.
+The step functions here are shared with :mod:`.recurrent`, so a cell is exactly one step
+of its layer. They take the input projection ``xw_t = x_t W_ih^T + b`` already computed
+(a layer does that for all time steps in one matmul). Parameters have PyTorch's names,
+shapes, gate order and initialisation, so weights move between the libraries unchanged.
 """
 
 from __future__ import annotations
@@ -17,32 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import random as _random
-from ..backend import get_backend, host
-from ..ops import add_tanh
-from ..ops.fused import gru_pointwise, lstm_pointwise
+from ..ops import add_tanh, gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
 from .functional import activation
+from .linear import check_size
 from .module import Module, Parameter
+from .unroll import check_state, project
 
 
 def uniform_parameter(shape: tuple[int, ...], bound: float, device: Any, dtype: Any) -> Parameter:
     """A parameter drawn from U(-bound, bound) with the library's generator (``tr.manual_seed``).
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype.
+        TypeError: ``dtype`` is not a floating dtype (a parameter needs a gradient).
     """
-    backend = get_backend(device)
-    dtype = backend.dtype(dtype if dtype is not None else "float32")
-    if not backend.is_floating(dtype):
-        raise TypeError(f"recurrent layer: dtype {dtype} is not floating; expected float32 or float64")
-    draw = host.uniform(_random.generator(), -bound, bound, shape, dtype)
-    return Parameter(backend.from_numpy(draw))
+    return Parameter(Tensor.uniform(*shape, low=-bound, high=bound, device=device, dtype=dtype))
 
 
-# ----------------------------------------------------------------- step functions
+# ------------------------------------------------ step functions (shared with the layers)
 def rnn_step(xw_t: Tensor, s_prev: Tensor, W_hh_T: Tensor, f_s: Callable[[Tensor], Tensor]) -> Tensor:
-    """s_t = f_s(xw_t + s_prev W_hh^T), with xw_t = x_t W_ih^T + b_ih + b_hh  (6.390 notes C.5).
+    """s_t = f_s(xw_t + s_prev W_hh^T), xw_t = x_t W_ih^T + b_ih + b_hh (:class:`RNNCell`; notes C.5).
 
     For f_s = tanh the sum and the tanh are one op (``add_tanh``).
     """
@@ -52,15 +40,10 @@ def rnn_step(xw_t: Tensor, s_prev: Tensor, W_hh_T: Tensor, f_s: Callable[[Tensor
 
 
 def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, W_hh_T: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step (gate order i, f, g, o), with a_t = xw_t + h_prev W_hh^T:
+    """(h_t, c_t) of :class:`LSTMCell` from xw_t = x_t W_ih^T + b_ih + b_hh.
 
-        i_t = sigmoid(a_i), f_t = sigmoid(a_f), g_t = tanh(a_g), o_t = sigmoid(a_o)
-        c_t = f_t * c_prev + i_t * g_t
-        h_t = o_t * tanh(c_t)
-
-    The gate nonlinearities and the state update are one fused op
-    (:class:`~tinygrad_rnn.ops.fused.LSTMPointwise`, whose ``composite`` spells out the
-    lines above in Tensor ops); only the matmul and the fused op go on the tape.
+    The gates and the state update are one fused op (:class:`~tinygrad_rnn.ops.fused.LSTMPointwise`,
+    whose ``composite`` spells the cell's equations out in Tensor ops).
     """
     H = h_prev.shape[-1]
     hc = lstm_pointwise(xw_t, h_prev @ W_hh_T, c_prev)
@@ -68,21 +51,11 @@ def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, W_hh_T: Tensor) -> t
 
 
 def gru_step(xw_t: Tensor, h_prev: Tensor, W_hh_T: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One GRU step (gate order r, z, n); xw_t = x_t W_ih^T + b_ih and hw = h_prev W_hh^T + b_hh:
+    """h_t of :class:`GRUCell` from xw_t = x_t W_ih^T + b_ih (b_hh stays apart: r_t multiplies b_hn).
 
-        r_t = sigmoid(xw_r + hw_r), z_t = sigmoid(xw_z + hw_z)
-        n_t = tanh(xw_n + r_t * hw_n)          (b_hn sits inside r_t * (...))
-        h_t = (1 - z_t) * n_t + z_t * h_prev
-
-    The lines above are one fused op (:class:`~tinygrad_rnn.ops.fused.GRUPointwise`).
+    The gates and the update are one fused op (:class:`~tinygrad_rnn.ops.fused.GRUPointwise`).
     """
     return gru_pointwise(xw_t, h_prev @ W_hh_T, h_prev, b_hh)
-
-
-def check_size(what: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{what}: {name}={value!r}; expected a positive int")
-    return value
 
 
 # -------------------------------------------------------------------------- cells
@@ -91,7 +64,8 @@ class _Cell(Module):
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, device: Any, dtype: Any) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = "cpu",
+                 dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
         self.input_size = check_size(name, "input_size", input_size)
@@ -120,16 +94,12 @@ class _Cell(Module):
         if s is None:
             return Tensor.zeros(B, H, device=x.device, dtype=x.dtype)
         expected = (H,) if unbatched else (B, H)
-        if not isinstance(s, Tensor) or s.shape != expected:
-            given = s.shape if isinstance(s, Tensor) else type(s).__name__
-            raise ValueError(f"{type(self).__name__}: {what} has shape {given}; expected {expected}")
-        return s.reshape(B, H)
+        return check_state(type(self).__name__, what, s, expected, str(expected)).reshape(B, H)
 
     def _projection(self, x: Tensor, fold_hh: bool) -> Tensor:
-        xw = x @ self.weight_ih.T
-        if self.bias:
-            xw = xw + (self.bias_ih + self.bias_hh if fold_hh else self.bias_ih)
-        return xw
+        if not self.bias:
+            return project(x, self.weight_ih)
+        return project(x, self.weight_ih, self.bias_ih + self.bias_hh if fold_hh else self.bias_ih)
 
     def _out(self, s: Tensor, unbatched: bool) -> Tensor:
         return s.reshape(self.hidden_size) if unbatched else s
@@ -236,10 +206,6 @@ class LSTMCell(_Cell):
 
     gates = 4
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = "cpu",
-                 dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """(h', c') from x and ``hx = (h, c)`` (None means zeros for both).
 
@@ -289,10 +255,6 @@ class GRUCell(_Cell):
     """
 
     gates = 3
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = "cpu",
-                 dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         """h' = (1 - z) * n + z * h; ``hx`` None means zeros.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
+from .functional import index_range, is_integer
 from .linear import check_size
 from .module import Module, Parameter
 
@@ -56,8 +57,7 @@ class Embedding(Module):
     def forward(self, ids: Any) -> Tensor:
         """The rows of ``weight`` named by ``ids``: output[..., :] = weight[ids[...], :]."""
         ids = ids if isinstance(ids, Tensor) else Tensor(ids, device=self.weight.device)
-        backend = ids.backend
-        if not backend.is_integer(ids.dtype):
+        if not is_integer(ids):
             raise TypeError(
                 f"Embedding: ids have dtype {ids.dtype}; expected an integer tensor of token ids "
                 f"(e.g. Tensor([[1, 2]]) or tensor.long())"
@@ -65,8 +65,7 @@ class Embedding(Module):
         if ids.size:
             # One host round trip for the range check: an out-of-range id would otherwise
             # wrap around (negative) or fail deep inside the backend.
-            hi = int(backend.scalar(backend.amax(ids.data)))
-            lo = -int(backend.scalar(backend.amax(-ids.data)))
+            lo, hi = index_range(ids)
             if lo < 0 or hi >= self.num_embeddings:
                 bad = lo if lo < 0 else hi
                 raise IndexError(

@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import random as _random
-from ..backend import host
 from ..ops import where
 from ..tensor import Tensor
 
@@ -36,8 +34,8 @@ from ..tensor import Tensor
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each entry with probability ``p``, scale the rest by 1/(1-p).
 
-    The identity when ``training`` is False or ``p`` is 0. The mask comes from the
-    library's generator (``tr.manual_seed``).
+    The identity when ``training`` is False or ``p`` is 0. The mask is drawn on x's device
+    from the library's generator (``tr.manual_seed``).
 
     Raises:
         ValueError: ``p`` is not in [0, 1).
@@ -48,8 +46,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise TypeError(f"dropout: x is a {type(x).__name__}; expected a Tensor")
     if not training or p == 0.0:
         return x
-    keep = host.bernoulli(_random.generator(), 1.0 - p, x.shape, x.dtype) / (1.0 - p)
-    return x * x._make(x.backend.from_numpy(keep), x.backend)
+    keep = 1.0 - p
+    mask = Tensor.rand(*x.shape, device=x.device, dtype=x.dtype) < keep
+    return where(mask, x * (1.0 / keep), 0.0)
 
 
 _ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -111,9 +110,9 @@ def _class_target(name: str, x: Tensor, target: Any) -> Tensor:
         raise ValueError(f"{name}: input is {shape}; expected a Tensor (..., n_classes) with n_classes >= 1")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=x.device)
-    if target.backend is not x.backend:
+    if target.device != x.device:
         raise RuntimeError(f"{name}: target is on {target.device!r} but the input is on {x.device!r}; expected one device")
-    if not target.backend.is_integer(target.dtype):
+    if not is_integer(target):
         raise TypeError(
             f"{name}: target has dtype {target.dtype}; expected integer class indices "
             "(classes are on the last axis of the input)"
@@ -126,12 +125,21 @@ def _class_target(name: str, x: Tensor, target: Any) -> Tensor:
     return target
 
 
-def _check_classes(name: str, indices: Any, backend: Any, n_classes: int, ignore_index: int | None) -> None:
-    """Raise ``IndexError`` naming the first out-of-range class index (one host sync)."""
+def is_integer(t: Tensor) -> bool:
+    """Whether t holds integers (indices): its dtype is a signed or unsigned int."""
+    return t.dtype.kind in "iu"
+
+
+def index_range(ids: Tensor) -> tuple[int, int]:
+    """(min, max) of a non-empty integer tensor, as Python ints (one host sync each)."""
+    return int(ids.min().item()), int(ids.max().item())
+
+
+def _check_classes(name: str, indices: Tensor, n_classes: int, ignore_index: int | None) -> None:
+    """Raise ``IndexError`` naming the first out-of-range class index."""
     if indices.shape[0] == 0:
         return
-    hi = int(backend.scalar(backend.amax(indices)))
-    lo = -int(backend.scalar(backend.amax(-indices)))
+    lo, hi = index_range(indices)
     if lo < 0 or hi >= n_classes:
         also = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
         raise IndexError(
@@ -143,20 +151,20 @@ def _check_classes(name: str, indices: Any, backend: Any, n_classes: int, ignore
 def _nll(name: str, log_probs: Tensor, target: Any, reduction: str, ignore_index: int | None) -> Tensor:
     _check_reduction(name, reduction)
     target = _class_target(name, log_probs, target)
-    backend, n_classes = log_probs.backend, log_probs.shape[-1]
-    classes = target.data.reshape(-1)
+    n_classes = log_probs.shape[-1]
+    classes = target.reshape(-1)
     n = classes.shape[0]
     if ignore_index is not None:
         keep = classes != ignore_index
-        classes = backend.where(keep, classes, 0)  # ignored positions read class 0, weighted 0 below
-    _check_classes(name, classes, backend, n_classes, ignore_index)
-    rows = backend.arange(n, backend.int64)
+        classes = where(keep, classes, 0)  # ignored positions read class 0, weighted 0 below
+    _check_classes(name, classes, n_classes, ignore_index)
+    rows = Tensor.arange(n, device=log_probs.device)
     loss = -log_probs.reshape(n, n_classes)[rows, classes]  # L_elt = -log g_t[y_t], shape (n,)
     count: Any = n
     if ignore_index is not None:
-        weight = loss._make(keep.astype(loss.dtype), loss.backend)
-        loss = loss * weight
-        count = weight.sum()  # a constant: the mean is over non-ignored positions (NaN if none)
+        loss = where(keep, loss, 0.0)
+        count = Tensor.ones(n, device=loss.device, dtype=loss.dtype)
+        count = where(keep, count, 0.0).sum()  # a constant: the mean is over non-ignored positions (NaN if none)
     if reduction == "none":
         return loss.reshape(target.shape)
     if reduction == "sum":
@@ -280,9 +288,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _float_target("binary_cross_entropy_with_logits", logits, target)
-    nonneg = logits.data >= 0
-    zero = logits._make(logits.backend.zeros((), logits.dtype), logits.backend)
-    max_x_0 = where(nonneg, logits, zero)
+    nonneg = logits.detach() >= 0
+    max_x_0 = where(nonneg, logits, 0.0)
     minus_abs_x = where(nonneg, -logits, logits)
     loss = max_x_0 - logits * target + (minus_abs_x.exp() + 1.0).log()
     return _reduce(loss, reduction)

@@ -1,9 +1,10 @@
 """Initialisers: overwrite a parameter's values, in place, without recording anything.
 
-Each function replaces ``t.data`` with a new array of the same shape, dtype and device
-(so every holder of the tensor, an optimizer included, sees the new values) and
-returns ``t``. Random draws come from the library's generator on the host, then move
-to the tensor's device, so ``tr.manual_seed`` gives the same weights on every device.
+Each function makes a new tensor of the same shape, dtype and device with Tensor
+constructors and moves its values into ``t`` (so every holder of the tensor, an
+optimizer included, sees the new values), then returns ``t``. Random draws come from
+the library's generator in float64, so ``tr.manual_seed`` gives the same weights on
+every device.
 
 Example ("trick 2" for long-term dependencies: identity weights, zero biases):
     >>> import tinygrad_rnn as tr
@@ -19,14 +20,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import random as _random
 from ..autograd import no_grad
-from ..backend import host
+from ..backend import host  # noqa: TID253  (QR of orthogonal_: no Tensor-level QR yet)
 from ..tensor import Tensor
 
 
 def _fill(name: str, t: Tensor, make: Any) -> Tensor:
-    """Set ``t.data = make(backend, shape, dtype)`` under ``no_grad``; checks ``t``."""
+    """Give ``t`` the values of ``make(shape, device)`` (a Tensor), under ``no_grad``; checks ``t``."""
     if not isinstance(t, Tensor):
         raise TypeError(f"nn.init.{name}: got a {type(t).__name__}; expected a Tensor (e.g. layer.weight)")
     if not t.is_leaf:
@@ -34,7 +34,9 @@ def _fill(name: str, t: Tensor, make: Any) -> Tensor:
             f"nn.init.{name}: the tensor was computed by an op; expected a leaf tensor such as a parameter"
         )
     with no_grad():
-        t.data = make(t.backend, t.shape, t.dtype).astype(t.dtype)  # astype copies: t owns its data
+        new = make(t.shape, t.device)
+        new = new.to(dtype=t.dtype) if new.dtype != t.dtype else new.clone()  # a copy: t owns its values
+        t.data = new.data  # in place: holders of t (optimizers) see the new values
     return t
 
 
@@ -45,13 +47,9 @@ def _check_numbers(name: str, **values: Any) -> None:
             raise TypeError(f"nn.init.{name}: {what}={value!r}; expected a finite number")
 
 
-def _from_host(backend: Any, array: Any, dtype: Any) -> Any:
-    return backend.from_numpy(array).astype(dtype)
-
-
 def zeros_(t: Tensor) -> Tensor:
     """t = 0 (biases, e.g. the notes' W_0^ss, in "trick 2")."""
-    return _fill("zeros_", t, lambda b, shape, dtype: b.zeros(shape, dtype))
+    return _fill("zeros_", t, lambda shape, device: Tensor.zeros(*shape, device=device, dtype=t.dtype))
 
 
 def identity_(t: Tensor, gain: float = 1.0) -> Tensor:
@@ -70,9 +68,9 @@ def identity_(t: Tensor, gain: float = 1.0) -> Tensor:
     if isinstance(t, Tensor) and t.ndim != 2:
         raise ValueError(f"nn.init.identity_: tensor has shape {t.shape}; expected a 2-D (matrix) tensor")
 
-    def make(backend: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    def make(shape: tuple[int, ...], device: Any) -> Tensor:
         rows, cols = shape
-        return backend.eye(max(rows, cols), dtype)[:rows, :cols] * gain
+        return Tensor.eye(max(rows, cols), device=device, dtype=t.dtype)[:rows, :cols] * gain
 
     return _fill("identity_", t, make)
 
@@ -86,8 +84,8 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     _check_numbers("uniform_", a=a, b=b)
     if not a <= b:
         raise ValueError(f"nn.init.uniform_: a={a!r}, b={b!r}; expected a <= b")
-    return _fill("uniform_", t, lambda be, shape, dtype: _from_host(
-        be, host.uniform(_random.generator(), a, b, shape, "float64"), dtype))
+    return _fill("uniform_", t, lambda shape, device: Tensor.uniform(*shape, low=a, high=b, device=device,
+                                                                     dtype="float64"))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
@@ -99,8 +97,8 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     _check_numbers("normal_", mean=mean, std=std)
     if not std >= 0:
         raise ValueError(f"nn.init.normal_: std={std!r}; expected std >= 0")
-    return _fill("normal_", t, lambda be, shape, dtype: _from_host(
-        be, host.randn(_random.generator(), shape, "float64") * std + mean, dtype))
+    return _fill("normal_", t, lambda shape, device: Tensor.randn(*shape, device=device, dtype="float64") * std
+                 + mean)
 
 
 def _fans(name: str, t: Tensor) -> tuple[int, int]:
@@ -144,17 +142,17 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     _check_numbers("orthogonal_", gain=gain)
     _fans("orthogonal_", t)
 
-    def make(backend: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    def make(shape: tuple[int, ...], device: Any) -> Tensor:
         rows = shape[0]
         cols = t.size // rows if rows else 0
         if rows == 0 or cols == 0:
-            return backend.zeros(shape, dtype)
-        tall = host.randn(_random.generator(), (max(rows, cols), min(rows, cols)), "float64")
-        q, r = host.qr(tall)  # q: (max, min) with orthonormal columns
+            return Tensor.zeros(*shape, device=device, dtype=t.dtype)
+        tall = Tensor.randn(max(rows, cols), min(rows, cols), dtype="float64")
+        q, r = host.qr(tall.numpy())  # q: (max, min) with orthonormal columns
         diagonal = r[range(r.shape[0]), range(r.shape[0])]
-        q = q * ((diagonal >= 0) * 2.0 - 1.0)  # Q diag(sign(diag R)): a unique, uniform Q
+        q = Tensor(q * ((diagonal >= 0) * 2.0 - 1.0), device=device)  # Q diag(sign(diag R)): unique, uniform
         if rows < cols:
             q = q.T
-        return _from_host(backend, (q * gain).reshape(shape), dtype)
+        return (q * gain).reshape(*shape)
 
     return _fill("orthogonal_", t, make)

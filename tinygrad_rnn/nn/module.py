@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..backend import get_backend
+from ..autograd import no_grad
 from ..tensor import Tensor
 
 
@@ -157,18 +157,17 @@ class Module:
     def to(self, device: Any = None, dtype: Any = None) -> Module:
         """Move (``device``) and/or cast (``dtype``: "float32", "float64" or a NumPy dtype)
         every parameter, in place; returns the module."""
-        backend = get_backend(device) if device is not None else None
+        if device is not None:
+            Tensor.zeros(0, device=device)  # an unknown device is refused before anything moves
         if dtype is not None:  # checked before anything moves: all or nothing
-            target = (backend or get_backend("cpu")).dtype(dtype)
-            if not (backend or get_backend("cpu")).is_floating(target):
+            target = Tensor.zeros(0, dtype=dtype).dtype
+            if target.kind != "f":
                 raise TypeError(f"Module.to: dtype {target} is not floating; expected float32 or float64 for parameters")
-        for p in self.parameters():
-            if backend is not None and p.backend is not backend:
-                p.data = backend.from_numpy(p.backend.to_numpy(p.data))
-                p.backend = backend
-            if dtype is not None:
-                p.data = p.data.astype(p.backend.dtype(dtype))
-            p.grad = None
+        with no_grad():
+            for p in self.parameters():
+                moved = p.detach().to(device=device, dtype=dtype)
+                p.data, p.backend = moved.data, moved.backend  # in place: holders of p keep seeing it
+                p.grad = None
         for m in self.modules():
             m._moved(device, dtype)
         return self

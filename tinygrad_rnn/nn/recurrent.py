@@ -1,33 +1,24 @@
 """PyTorch-compatible sequence layers: ``RNN``, ``LSTM``, ``GRU``.
 
-A layer unrolls its cell (:mod:`tinygrad_rnn.nn.cells`) over time, for
-``num_layers`` stacked layers and one or two directions. It is a plain loop of Tensor
-ops: back-propagation through time (6.390 notes C.41, Back-propagation through time)
-is the tape running backward through that loop, and the weights, used at every step,
-receive the sum of their per-step gradients (notes C.42, C.43).
-
-For speed, the input projection x_t W_ih^T + b of every time step is one matmul
-before the loop; each step then costs one matmul h_{t-1} W_hh^T and a few
-elementwise ops. Sequences of different lengths (``lengths``) are masked: past its
-end a sequence's state is carried unchanged and its outputs are 0.
+A layer runs its cell's step (:mod:`.cells`) through the one loop of :mod:`.unroll`,
+for ``num_layers`` stacked layers and one or two directions; back-propagation through
+time (6.390 notes C.41-C.43) is the tape running backward through that loop.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from .. import autograd
-from ..ops import cat, stack, where
+from ..autograd import anomaly_context
+from ..ops import cat, stack
 from ..tensor import Tensor
-from .cells import GRUCell, LSTMCell, RNNCell, check_size, gru_step, lstm_step, rnn_step, uniform_parameter
+from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step, uniform_parameter
 from .functional import activation, dropout
+from .linear import check_size
 from .module import Module
-from .unroll import LengthMasks, check_input, check_lengths, initial_states, unbind_time
+from .unroll import Ragged, State, check_input, check_lengths, initial_states, project, unroll
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
-
-_NO_LABEL = contextlib.nullcontext()
 
 
 class _RNNBase(Module):
@@ -73,7 +64,8 @@ class _RNNBase(Module):
                 ``(h0, c0)``. None means zeros. Row ``k*D + d`` is layer k, direction d.
             lengths: one int per sequence (a list, or an int Tensor), each in 1..T, in any
                 order. Outputs past a sequence's length are 0, ``h_n`` holds its state at
-                its own last step, and the reverse direction starts there.
+                its own last step, and the reverse direction starts there (the rule of
+                :mod:`~tinygrad_rnn.nn.unroll`, the same for every recurrent layer).
 
         Returns:
             ``(output, h_n)``, LSTM ``(output, (h_n, c_n))``: output (T, B, D*H) (batch
@@ -88,26 +80,19 @@ class _RNNBase(Module):
         name, L, D = type(self).__name__, self.num_layers, self.num_directions
         x, unbatched = check_input(name, x, self.input_size, self.batch_first)
         T, B = x.shape[0], x.shape[1]
-        lengths = check_lengths(name, lengths, T, B)
+        ragged = Ragged(x, check_lengths(name, lengths, T, B))
         states = initial_states(name, hx, x, unbatched, L * D, self.hidden_size, 2 if self.gates == 4 else 1)
-        masks = None
-        if lengths is not None:
-            x = x[: max(lengths)] if max(lengths) < T else x  # steps where every sequence has ended: skip
-            masks = LengthMasks(x, lengths)
-        layer_input, finals = x, []
+        layer_input, finals = ragged.trim(x), []
         for k in range(L):
             outputs = []
             for d in range(D):
-                out, final = self._run_direction(layer_input, k, d == 1, states[k * D + d], masks)
+                out, final = self._run_direction(layer_input, k, d == 1, states[k * D + d], ragged)
                 outputs.append(out)
                 finals.append(final)
             layer_input = outputs[0] if D == 1 else cat(outputs, axis=2)
             if self.dropout and self.training and k < L - 1:
                 layer_input = dropout(layer_input, self.dropout, training=True)
-        output = layer_input
-        if output.shape[0] < T:
-            pad = Tensor.zeros(T - output.shape[0], B, output.shape[2], device=x.device, dtype=output.dtype)
-            output = cat([output, pad], axis=0)
+        output = ragged.pad(layer_input)
         h_n = [stack([f[i] for f in finals]) for i in range(len(finals[0]))]
         if unbatched:
             output = output.reshape(T, output.shape[2])
@@ -116,37 +101,25 @@ class _RNNBase(Module):
             output = output.transpose(1, 0, 2)
         return output, (h_n[0] if len(h_n) == 1 else tuple(h_n))
 
-    def _run_direction(self, x: Tensor, k: int, reverse: bool, state: tuple[Tensor, ...],
-                       masks: LengthMasks | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+    def _run_direction(self, x: Tensor, k: int, reverse: bool, state: State,
+                       ragged: Ragged) -> tuple[Tensor, State]:
         """Unroll layer k in one direction over x (T, B, I): outputs (T, B, H), final state."""
-        T, B, n_in = x.shape
         suffix = f"l{k}_reverse" if reverse else f"l{k}"
         W_ih, W_hh = getattr(self, "weight_ih_" + suffix), getattr(self, "weight_hh_" + suffix)
         b_ih = getattr(self, "bias_ih_" + suffix) if self.bias else None
         b_hh = getattr(self, "bias_hh_" + suffix) if self.bias else None
         label = f"{type(self).__name__} layer {k}{' reverse' if reverse else ''}"
-        anomaly = autograd.is_anomaly_enabled()
-        with autograd.anomaly_context(f"{label}, input projection") if anomaly else _NO_LABEL:
-            xw = x.reshape(T * B, n_in) @ W_ih.T  # x_t W_ih^T for all t in one matmul
-            if b_ih is not None:
-                xw = xw + (b_ih + b_hh if self.fold_hh else b_ih)
-            xw_steps = unbind_time(xw.reshape(T, B, W_ih.shape[0]))
+        with anomaly_context(f"{label}, input projection"):
+            xw = project(x, W_ih, None if b_ih is None else (b_ih + b_hh if self.fold_hh else b_ih))
             W_hh_T, b_step = W_hh.T, (None if self.fold_hh else b_hh)
-        outputs: list[Tensor] = [None] * T  # type: ignore[list-item]
-        for t in range(T - 1, -1, -1) if reverse else range(T):
-            with autograd.anomaly_context(f"{label}, time step {t}") if anomaly else _NO_LABEL:
-                new = self._step(xw_steps[t], state, W_hh_T, b_step)
-                if masks is not None and t >= masks.min_length:  # carry ended sequences unchanged
-                    new = tuple(where(masks.step[t], s_new, s_old) for s_new, s_old in zip(new, state, strict=True))
-                state = new
-            outputs[t] = state[0]
-        output = stack(outputs)
-        if masks is not None and masks.min_length < T:
-            output = where(masks.valid, output, output._make(output.backend.zeros((), output.dtype), output.backend))
-        return output, state
 
-    def _step(self, xw_t: Tensor, state: tuple[Tensor, ...], W_hh_T: Tensor,
-              b_hh: Tensor | None) -> tuple[Tensor, ...]:
+        def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
+            return self._step(inputs_t[0], state, W_hh_T, b_step)
+
+        return unroll(step, (xw,), state, ragged, label + ", time step {t}", reverse=reverse)
+
+    def _step(self, xw_t: Tensor, state: State, W_hh_T: Tensor, b_hh: Tensor | None) -> State:
+        """One time step: the new state from xw_t = x_t W_ih^T + b and the previous state."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -220,15 +193,7 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """A stack of LSTM layers, PyTorch's ``nn.LSTM`` (6.390 notes C.6.2, Long short-term memory).
 
-    Each step is :class:`~tinygrad_rnn.nn.LSTMCell` (gates i, f, g, o):
-
-        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
-        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
-        g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)      (the candidate cell)
-        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
-        c_t = f_t * c_{t-1} + i_t * g_t
-        h_t = o_t * tanh(c_t)
-
+    Each step is :class:`~tinygrad_rnn.nn.LSTMCell` (gates i, f, g, o; equations there).
     The loop it runs, per layer and direction::
 
         xw = x @ weight_ih.T + bias_ih + bias_hh      # (T, B, 4H), all t at once
@@ -270,15 +235,8 @@ class LSTM(_RNNBase):
 class GRU(_RNNBase):
     """A stack of GRU layers, PyTorch's ``nn.GRU``.
 
-    Each step is :class:`~tinygrad_rnn.nn.GRUCell` (gates r, z, n):
-
-        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
-        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
-        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
-        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
-
-    the notes' gated update (6.390 notes C.49, Simple gated recurrent networks) with
-    gate 1 - z_t. The loop it runs, per layer and direction::
+    Each step is :class:`~tinygrad_rnn.nn.GRUCell` (gates r, z, n; equations there), the
+    notes' gated update (6.390 notes C.49) with gate 1 - z_t. The loop, per layer and direction::
 
         xw = x @ weight_ih.T + bias_ih                # (T, B, 3H), all t at once
         for t in range(T):                            # reversed for _reverse

@@ -1,15 +1,34 @@
-"""Unrolling a recurrence over a batch of sequences: input checks, initial states, ragged
-lengths, and splitting along time.
+"""The one unrolled loop of every recurrent layer, and the checks around it.
 
-Shared by the sequence layers of :mod:`tinygrad_rnn.nn.recurrent`. Everything here is
-Tensor ops or constant arrays made through the tensor's backend.
+``ElmanRNN``, ``GatedRNN`` (:mod:`.elman`) and ``RNN``, ``LSTM``, ``GRU``
+(:mod:`.recurrent`) differ only in their step, s_t = step(x-terms_t, s_{t-1}). The rest
+is here, written once: the input, state and ``lengths`` checks, the input projection
+for all time steps in one matmul, the per-step loop with its anomaly labels, and the
+rule for a ragged batch (sequences of different lengths), the same for every layer:
+
+* outputs past a sequence's length are 0;
+* after its last step a sequence's state is carried unchanged, so the final state is
+  the state at its own last step (and a reverse direction starts there);
+* so a padded batch gives, for every sequence, what running it alone gives.
+
+No backward code: back-propagation through time is the tape running backward through
+this loop (6.390 notes C.41, Back-propagation through time).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
+from ..autograd import anomaly_context, is_anomaly_enabled
+from ..ops import cat, stack, where
 from ..tensor import Tensor
+
+State = tuple[Tensor, ...]
+Step = Callable[[tuple[Tensor, ...], State], State]
+
+_NO_LABEL = contextlib.nullcontext()
 
 
 def unbind_time(xs: Tensor) -> list[Tensor]:
@@ -21,27 +40,107 @@ def unbind_time(xs: Tensor) -> list[Tensor]:
     return [xs[t] for t in range(xs.shape[0])]
 
 
-class LengthMasks:
-    """Constant masks for ragged ``lengths``: ``step[t]`` (B, 1) is True while sequence b
-    is still running at step t; ``valid`` (T, B, 1) marks the outputs that are kept."""
+def project(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
+    """W v + b for every row v of x at once: (..., k) -> (..., rows of W).
 
-    def __init__(self, x: Tensor, lengths: list[int]) -> None:
-        backend, T, B = x.backend, x.shape[0], x.shape[1]
-        ends = backend.asarray(lengths, dtype=backend.int64).reshape(B, 1)
-        self.min_length = min(lengths)
-        self.step = [ends > t for t in range(T)]
-        self.valid = backend.arange(T, backend.int64).reshape(T, 1, 1) < ends.reshape(1, B, 1)
+    Rows are batch entries, so W v is ``v @ W.T``; the leading axes are flattened, so a
+    whole (T, B, k) sequence costs one matrix product, before (or after) the loop.
+    """
+    lead = x.shape[:-1]
+    out = x.reshape(-1, x.shape[-1]) @ W.T
+    if b is not None:
+        out = out + b
+    return out.reshape(*lead, W.shape[0])
 
 
+class Ragged:
+    """How far to run a batch whose sequences have ``lengths`` (None: all T steps).
+
+    ``steps`` is the longest length: steps where every sequence has ended are skipped
+    (and padded back with zeros by :meth:`pad`). ``valid`` (steps, B, 1) is True while
+    sequence b is running at step t; ``step[t]`` is its slice (B, 1).
+    """
+
+    def __init__(self, x: Tensor, lengths: list[int] | None) -> None:
+        T, B = x.shape[0], x.shape[1]
+        self.T = T
+        self.steps = T if lengths is None else max(lengths)
+        self.min_length = self.steps if lengths is None else min(lengths)
+        self.valid: Tensor | None = None
+        self.step: list[Tensor] = []
+        if lengths is not None:
+            ends = Tensor(lengths, device=x.device).reshape(1, B, 1)
+            self.valid = Tensor.arange(self.steps, device=x.device).reshape(self.steps, 1, 1) < ends
+            self.step = unbind_time(self.valid)
+
+    def trim(self, x: Tensor) -> Tensor:
+        """x (T, ...) without the steps where every sequence has ended."""
+        return x[: self.steps] if self.steps < x.shape[0] else x
+
+    def pad(self, out: Tensor) -> Tensor:
+        """out (steps, ...) padded with zeros back to (T, ...)."""
+        if out.shape[0] == self.T:
+            return out
+        zeros = Tensor.zeros(self.T - out.shape[0], *out.shape[1:], device=out.device, dtype=out.dtype)
+        return cat([out, zeros], axis=0)
+
+    def zero_past_ends(self, out: Tensor) -> Tensor:
+        """out (steps, B, k) with the entries past each sequence's length set to 0."""
+        return out if self.min_length >= out.shape[0] else where(self.valid, out, 0.0)
+
+
+def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged, label: str,
+           reverse: bool = False, count_from: int = 0) -> tuple[Tensor, State]:
+    """Run ``state = step(inputs_t, state)`` for every t; the per-step loop of every layer.
+
+    Args:
+        step: one transition; ``inputs_t`` holds the t-th slice of every tensor of
+            ``inputs``, and ``state`` is a tuple ((s,), or (h, c) for the LSTM).
+        inputs: the parts of the step that depend on x_t only, (steps, B, k) each,
+            computed for all t before the loop.
+        state: the initial state, each (B, H).
+        ragged: the batch's lengths (:class:`Ragged`).
+        label: names the step in anomaly mode, with ``{t}`` for the step number.
+        reverse: run from the last step to the first.
+        count_from: number of the first step in the label (1 in the notes, 0 in PyTorch).
+
+    Returns:
+        ``(outputs, final)``: the first state component at every step, (steps, B, H),
+        0 past each sequence's length; the state at each sequence's own last step.
+    """
+    per_step = list(zip(*(unbind_time(term) for term in inputs), strict=True))
+    T = len(per_step)
+    anomaly = is_anomaly_enabled()
+    outputs: list[Tensor] = [None] * T  # type: ignore[list-item]
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        with anomaly_context(label.format(t=t + count_from)) if anomaly else _NO_LABEL:
+            new = step(per_step[t], state)
+            if t >= ragged.min_length:  # a sequence that has ended keeps its state
+                new = tuple(where(ragged.step[t], s_new, s_old) for s_new, s_old in zip(new, state, strict=True))
+            state = new
+        outputs[t] = state[0]
+    return ragged.zero_past_ends(stack(outputs)), state
+
+
+# ----------------------------------------------------------------------- checks
 def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
-    """``lengths`` as a list of B ints in 1..T; None when there are none or all equal T."""
+    """``lengths`` as a list of B ints in 1..T; None when there are none or all equal T.
+
+    A single int is accepted for a batch of one sequence.
+
+    Raises:
+        TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
+    """
     if lengths is None:
         return None
-    if isinstance(lengths, int) and not isinstance(lengths, bool):
-        lengths = [lengths]
-    elif hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array
+    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array
         lengths = lengths.tolist()
-    lengths = list(lengths) if isinstance(lengths, (list, tuple)) else [lengths]
+    if isinstance(lengths, int) and not isinstance(lengths, bool) and B == 1:
+        lengths = [lengths]
+    if not isinstance(lengths, (list, tuple)):
+        kind = type(lengths).__name__
+        raise TypeError(f"{name}: lengths is {lengths!r}; expected a list of {B} ints, got {kind}")
+    lengths = list(lengths)
     for n in lengths:
         if isinstance(n, bool) or not isinstance(n, int):
             raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
@@ -49,36 +148,53 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
         raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
     bad = [n for n in lengths if not 1 <= n <= T]
     if bad:
-        raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..{T} (T={T})")
+        raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..T = 1..{T}")
     return None if min(lengths) == T else lengths
 
 
-def check_input(name: str, x: Any, input_size: int, batch_first: bool) -> tuple[Tensor, bool]:
+def check_input(name: str, x: Any, input_size: int, batch_first: bool = False,
+                unbatched_ok: bool = True) -> tuple[Tensor, bool]:
     """x as time-major (T, B, I), and whether it came unbatched as (T, I).
 
     Raises:
-        ValueError: x is not 2-D or 3-D with ``input_size`` features, or has no time steps.
+        TypeError: x is not a Tensor.
+        ValueError: x is not (T, B, input_size) (or (T, input_size) when ``unbatched_ok``),
+            or has no time steps.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input x is a {type(x).__name__}; expected a Tensor")
-    if x.ndim not in (2, 3) or x.shape[-1] != input_size:
+    if x.ndim not in ((2, 3) if unbatched_ok else (3,)) or x.shape[-1] != input_size:
         layout = f"(B, T, {input_size})" if batch_first else f"(T, B, {input_size})"
+        also = f" or unbatched (T, {input_size})" if unbatched_ok else ""
         raise ValueError(
-            f"{name}: input x has shape {x.shape}; expected {layout} or unbatched (T, {input_size}) "
+            f"{name}: input x has shape {x.shape}; expected {layout}{also} "
             f"(input_size={input_size}, batch_first={batch_first})"
         )
+    if x.shape[1 if batch_first and x.ndim == 3 else 0] == 0:
+        raise ValueError(f"{name}: input x has 0 time steps (x has shape {x.shape}); expected T >= 1")
     unbatched = x.ndim == 2
     if unbatched:
         x = x.reshape(x.shape[0], 1, input_size)
     elif batch_first:
         x = x.transpose(1, 0, 2)
-    if x.shape[0] == 0:
-        raise ValueError(f"{name}: input x has 0 time steps (time-major shape {x.shape}); expected T >= 1")
     return x, unbatched
 
 
+def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
+    """``s`` if it is a Tensor of shape ``expected``; ``layout`` spells the expected shape out.
+
+    Raises:
+        TypeError: s is not a Tensor.  ValueError: s has another shape.
+    """
+    if not isinstance(s, Tensor):
+        raise TypeError(f"{name}: {what} is a {type(s).__name__}; expected a Tensor of shape {layout}")
+    if s.shape != expected:
+        raise ValueError(f"{name}: {what} has shape {s.shape}; expected {layout}")
+    return s
+
+
 def initial_states(name: str, hx: Any, x: Tensor, unbatched: bool, LD: int, H: int,
-                   n_states: int) -> list[tuple[Tensor, ...]]:
+                   n_states: int) -> list[State]:
     """One state tuple, (h,) or (h, c) when ``n_states`` is 2, per layer and direction (LD of them).
 
     Raises:
@@ -95,12 +211,6 @@ def initial_states(name: str, hx: Any, x: Tensor, unbatched: bool, LD: int, H: i
     else:
         parts = [("hx", hx)]
     expected = (LD, H) if unbatched else (LD, B, H)
-    for what, s in parts:
-        if not isinstance(s, Tensor) or s.shape != expected:
-            given = s.shape if isinstance(s, Tensor) else type(s).__name__
-            raise ValueError(
-                f"{name}: {what} has shape {given}; expected {expected} "
-                f"(num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
-            )
-    per_part = [s.reshape(LD, B, H) for _, s in parts]
+    layout = f"{expected} (num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
+    per_part = [check_state(name, what, s, expected, layout).reshape(LD, B, H) for what, s in parts]
     return [tuple(s[j] for s in per_part) for j in range(LD)]

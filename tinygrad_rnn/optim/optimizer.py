@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..autograd import no_grad
-from ..backend import backend_of, host
+from ..backend import backend_of, host  # noqa: TID253  (state on backend arrays: not yet Tensor API)
 from ..tensor import Tensor
 
 
