@@ -331,7 +331,7 @@ def plot(ex1: dict[str, Any], ex2: dict[str, Any], parity: dict[str, Any], out_d
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__)
+    parser = _common.make_parser(__doc__, "state_machines")
     parser.add_argument("--steps", type=int, default=400, help="training steps per learned machine (default 400; Example 1 from outputs gets twice as many)")
     parser.add_argument("--parity-model", choices=["gated", "elman", "both"], default="both",
                         help="which RNN learns parity (default both; --quick: gated)")
