@@ -1,8 +1,8 @@
 """examples/char_lm.py: the notes' START/END language model (6.390 notes C.4, C.16-C.19).
 
 The quick run must learn (validation loss at least 40 % below log V); the pieces it
-is built from (char_lm.py, corpus.py, char_model.py, stream_trainer.py) are checked
-against the notes: the (x, y) pairs, the objective J, sampling from <start> to <end>,
+is built from (char_lm.py, corpus.py, char_model.py, sentence_trainer.py,
+stream_trainer.py) are checked against the notes: the (x, y) pairs, the objective J, sampling from <start> to <end>,
 resuming a library checkpoint (tr.load_checkpoint), and the detached state of --stream.
 """
 
@@ -37,19 +37,19 @@ def test_help_explains_the_example() -> None:
 
 def test_pairs_follow_the_notes() -> None:
     """x = (<start>, c_1..c_k), y = (c_1..c_k, <end>) (C.18-C.19), padded and masked."""
-    lm = load("char_lm")
+    lm = load("sentence_trainer")
     x, y, lengths = lm.make_batch([[5, 6, 7], [8]], "cpu")
     assert lengths == [4, 2]
-    assert x.numpy().T.tolist() == [[lm.START, 5, 6, 7], [lm.START, 8, lm.END, lm.END]]
-    assert y.numpy().T.tolist() == [[5, 6, 7, lm.END], [8, lm.END, lm.IGNORE, lm.IGNORE]]
+    assert x.numpy().T.tolist() == [[START, 5, 6, 7], [START, 8, END, END]]
+    assert y.numpy().T.tolist() == [[5, 6, 7, END], [8, END, lm.IGNORE, lm.IGNORE]]
 
 
 @pytest.mark.parametrize("model", ["gated", "lstm"])
 def test_objective_is_the_notes_J(model: str) -> None:
     """J of a padded batch = (1/q) sum_i L_seq of each sentence run alone (C.15-C.16)."""
-    lm = load("char_lm")
+    lm = load("sentence_trainer")
     tr.manual_seed(1)
-    net = lm.CharLM(vocab_size=12, model=model, hidden=6, layers=2, embed=4, device="cpu").to(dtype="float64")
+    net = load("char_model").CharLM(vocab_size=12, model=model, hidden=6, layers=2, embed=4, device="cpu").to(dtype="float64")
     sentences = [[2, 3, 4, 5, 6], [7, 8], [9, 10, 11]]
     J, n_chars = lm.sentence_loss(net, lm.make_batch(sentences, "cpu"))
     assert n_chars == sum(len(s) + 1 for s in sentences)
