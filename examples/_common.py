@@ -6,10 +6,12 @@ and call its ``main(argv)``.
 
 The API (kept small and stable; other examples import it):
 
-``make_parser(doc, out_dir=DEFAULT_OUT_DIR) -> argparse.ArgumentParser``
+``make_parser(doc, name) -> argparse.ArgumentParser``
     A parser whose ``--help`` shows ``doc`` (the example's module docstring) and which
     already has the flags every example shares: ``--device {cpu,cuda}``, ``--seed``,
-    ``--quick`` and ``--out-dir``. Add the example's own flags, then ``parse_args(argv)``.
+    ``--quick`` and ``--out-dir`` (default ``runs/<name>/``, which git ignores: running
+    an example never changes a tracked file; README's pictures are regenerated with
+    ``--out-dir docs/img``). Add the example's own flags, then ``parse_args(argv)``.
 ``setup(args) -> str``
     Seeds the library (``tr.manual_seed(args.seed)``), checks that the device exists
     (exits with a clear message when ``cuda`` is asked for without CuPy or a GPU),
@@ -58,7 +60,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import tinygrad_rnn as tr  # noqa: E402
 
 INSTALL_HINT = "pip install -e '.[examples]'   (or: pip install matplotlib tqdm)"
-DEFAULT_OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "img")
+RUNS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runs")
 
 _warned: set[str] = set()
 
@@ -74,15 +76,16 @@ def _warn_missing(library: str, what: str) -> None:
 
 
 # ------------------------------------------------------------------------- arguments
-def make_parser(doc: str | None, out_dir: str = DEFAULT_OUT_DIR) -> argparse.ArgumentParser:
+def make_parser(doc: str | None, name: str) -> argparse.ArgumentParser:
     """An argument parser with the flags every example shares.
 
     Args:
         doc: the example's module docstring; its first line is the summary, the rest
             is printed under ``--help`` as written.
-        out_dir: default folder for pictures (``docs/img/`` of the repository, the
-            pictures README shows).
+        name: the example's name; its files go to ``runs/<name>/`` of the repository
+            (git-ignored) unless ``--out-dir`` says otherwise.
     """
+    out_dir = os.path.join(RUNS_DIR, name)
     doc = (doc or "").strip()
     parser = argparse.ArgumentParser(
         description=doc,
@@ -94,7 +97,8 @@ def make_parser(doc: str | None, out_dir: str = DEFAULT_OUT_DIR) -> argparse.Arg
     parser.add_argument("--seed", type=int, default=0, help="seed for tr.manual_seed (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run for the test-suite that ASSERTS learning happened")
-    parser.add_argument("--out-dir", default=out_dir, help=f"folder for pictures (default {out_dir})")
+    parser.add_argument("--out-dir", default=out_dir, help=f"folder for pictures and other files (default {out_dir}; "
+                        "README's pictures: --out-dir docs/img)")
     return parser
 
 

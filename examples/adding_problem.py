@@ -166,7 +166,7 @@ def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__)
+    parser = _common.make_parser(__doc__, "adding_problem")
     parser.add_argument("--T", type=int, default=None, help="sequence length (default 50; --quick: 20)")
     parser.add_argument("--steps", type=int, default=None, help="training updates per model (default 2000; --quick: 500)")
     parser.add_argument("--batch", type=int, default=32, help="sequences per update (default 32)")

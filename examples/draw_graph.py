@@ -22,7 +22,7 @@ The DOT file is always written; PNG and SVG are drawn when Graphviz's `dot` prog
 installed (apt-get install graphviz / brew install graphviz); otherwise the script says
 how to draw them.
 
-  python examples/draw_graph.py                      # docs/img/unrolled_elman.{dot,png,svg}
+  python examples/draw_graph.py                      # runs/draw_graph/unrolled_elman.{dot,png,svg}
   python examples/draw_graph.py --model gated --steps 2
 """
 
@@ -54,7 +54,7 @@ def build(model: str, steps: int, device: str) -> tuple[Tensor, dict[str, Tensor
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    parser = _common.make_parser(__doc__)
+    parser = _common.make_parser(__doc__, "draw_graph")
     parser.add_argument("--model", choices=["elman", "gated"], default="elman", help="ElmanRNN or GatedRNN")
     parser.add_argument("--steps", type=int, default=3, help="time steps to unroll (default 3, as in the notes)")
     parser.add_argument("--full", action="store_true",

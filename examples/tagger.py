@@ -43,34 +43,13 @@ import random
 from typing import Any
 
 import _common
+from tagger_data import TAGS, make_datasets, vocabulary
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, nn, optim
 from tinygrad_rnn.nn import functional as F
 
-TAGS = ("O", "B", "I")
 PAD_TAG = -100  # cross_entropy's ignore_index: padding contributes no loss
-
-FIRST_NAMES = ["john", "mary", "alice", "omar", "priya", "wei", "carlos", "fatima", "olga", "kenji", "anna", "david"]
-SURNAMES = ["smith", "lee", "garcia", "khan", "parker", "jones", "novak", "tanaka", "brown", "silva"]
-PLACES = ["boston", "paris", "chicago", "denver", "cairo", "lima", "kansas city", "san diego", "buenos aires"]
-AMBIGUOUS = {  # word: (what follows when it starts a name, what follows when it is an ordinary word)
-    "salt": (["lake city"], ["and pepper", "on fries", "water"]),
-    "new": (["york", "orleans", "delhi"], ["shoes", "cars", "books"]),
-    "little": (["rock"], ["dogs", "cakes", "houses"]),
-    "long": (["beach"], ["walks", "books", "drives"]),
-    "palm": (["springs"], ["trees", "oil"]),
-    "green": (["bay"], ["tea", "apples"]),
-    "grand": (["rapids"], ["pianos", "hotels"]),
-    "olive": (SURNAMES, ["oil", "trees"]),
-    "rose": (SURNAMES, ["gardens", "petals"]),
-    "ginger": (SURNAMES, ["tea", "cookies"]),
-    "pearl": (SURNAMES, ["earrings", "necklaces"]),
-    "basil": (SURNAMES, ["pesto", "leaves"]),
-}
-OBJECT_VERBS = ["likes", "loves", "mentioned", "talked about", "remembers", "wrote about", "asked about"]
-PLACE_VERBS = ["lives in", "moved to", "works in", "grew up in"]
-ENDINGS = ["", "", "", "a lot", "last year", "with {person}"]
 DEMO = ["john lives in salt lake city", "mary likes salt and pepper", "omar talked about olive oil",
         "omar talked about olive smith", "anna loves new shoes", "anna loves new york with wei"]
 # --quick checks (150 updates, seeds 0-2: bidirectional 1.000 on ambiguous words,
@@ -78,72 +57,6 @@ DEMO = ["john lives in salt lake city", "mary likes salt and pepper", "omar talk
 QUICK_BI_AMBIGUOUS = 0.90  # bidirectional accuracy on the ambiguous words
 QUICK_MARGIN = 0.25  # ... at least this much above the unidirectional model's
 QUICK_BI_WORDS = 0.97  # bidirectional accuracy on all words
-
-
-def _name(words: list[str]) -> tuple[list[str], list[str]]:
-    return words, ["B"] + ["I"] * (len(words) - 1)
-
-
-def _other(words: list[str]) -> tuple[list[str], list[str]]:
-    return words, ["O"] * len(words)
-
-
-def person(rng: random.Random) -> tuple[list[str], list[str]]:
-    words = [rng.choice(FIRST_NAMES)] + ([rng.choice(SURNAMES)] if rng.random() < 0.5 else [])
-    return _name(words)
-
-
-def sentence(rng: random.Random) -> tuple[list[str], list[int], list[bool]]:
-    """A generated sentence: words, tag ids, and which words are ambiguous from the left."""
-    parts: list[tuple[list[str], list[str]]] = [person(rng)]
-    ambiguous_at = -1  # index of the ambiguous word's part, if any
-    if rng.random() < 0.3:  # "... lives in salt lake city": the verb already says a place follows
-        parts.append(_other(rng.choice(PLACE_VERBS).split()))
-        if rng.random() < 0.5:
-            word = rng.choice([w for w, (names, _) in AMBIGUOUS.items() if names is not SURNAMES])
-            parts.append(_name([word, *rng.choice(AMBIGUOUS[word][0]).split()]))
-        else:
-            parts.append(_name(rng.choice(PLACES).split()))
-    else:  # "... likes ___": a person, a place or a thing may follow
-        parts.append(_other(rng.choice(OBJECT_VERBS).split()))
-        draw = rng.random()
-        if draw < 0.25:
-            parts.append(person(rng) if rng.random() < 0.5 else _name(rng.choice(PLACES).split()))
-        else:
-            word = rng.choice(list(AMBIGUOUS))
-            names, things = AMBIGUOUS[word]
-            ambiguous_at = len(parts)
-            if draw < 0.625:
-                parts.append(_name([word, *rng.choice(names).split()]))
-            else:
-                parts.append(_other([word, *rng.choice(things).split()]))
-    ending = rng.choice(ENDINGS)
-    if ending.startswith("with"):
-        parts += [_other(["with"]), person(rng)]
-    elif ending:
-        parts.append(_other(ending.split()))
-    words, tags, flags = [], [], []
-    for k, (ws, ts) in enumerate(parts):
-        words += ws
-        tags += [TAGS.index(t) for t in ts]
-        flags += [k == ambiguous_at and j == 0 for j in range(len(ws))]
-    return words, tags, flags
-
-
-def vocabulary() -> list[str]:
-    """Every word the generator can produce; index 0 is padding."""
-    words = set(FIRST_NAMES) | set(SURNAMES) | set(AMBIGUOUS) | {"with"}
-    for phrase in PLACES + OBJECT_VERBS + PLACE_VERBS + [e for e in ENDINGS if e and "{" not in e]:
-        words.update(phrase.split())
-    for names, things in AMBIGUOUS.values():
-        for phrase in names + things:
-            words.update(phrase.split())
-    return ["<pad>", *sorted(words)]
-
-
-def make_datasets(n_train: int, n_test: int, seed: int) -> tuple[list, list]:
-    """Training sentences, and held-out sentences none of which occurs in training."""
-    return _common.held_out_split(sentence, n_train, n_test, seed)
 
 
 # ----------------------------------------------------------------------------- model
@@ -259,7 +172,7 @@ def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__)
+    parser = _common.make_parser(__doc__, "tagger")
     parser.add_argument("--model", choices=["rnn", "gru", "lstm"], default="lstm",
                         help="recurrent layer: rnn (tanh), gru or lstm (default lstm)")
     parser.add_argument("--steps", type=int, default=None, help="training updates per model (default 400; --quick: 150)")

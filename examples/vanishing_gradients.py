@@ -204,7 +204,7 @@ def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__)
+    parser = _common.make_parser(__doc__, "vanishing_gradients")
     parser.add_argument("--T", type=int, default=None, help="sequence length (default 50; --quick: 20)")
     parser.add_argument("--steps", type=int, default=None,
                         help="adding-problem updates per model before the second picture (default 800; --quick: 450)")

@@ -1,8 +1,9 @@
 """examples/char_lm.py: the notes' START/END language model (6.390 notes C.4, C.16-C.19).
 
 The quick run must learn (validation loss at least 40 % below log V); the pieces it
-is built from are checked against the notes: the (x, y) pairs, the objective J, sampling
-from <start> to <end>, resuming a checkpoint, and the detached state of --stream.
+is built from (char_lm.py, corpus.py, char_model.py, sentence_trainer.py,
+stream_trainer.py) are checked against the notes: the (x, y) pairs, the objective J, sampling from <start> to <end>,
+resuming a library checkpoint (tr.load_checkpoint), and the detached state of --stream.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from example_runner import load, run_example
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor
 
+START, END = 0, 1  # the notes' <start> and <end> tokens (C.18-C.19)
 
 @pytest.mark.slow
 def test_quick_mode_learns(tmp_path: Path) -> None:
@@ -35,19 +37,19 @@ def test_help_explains_the_example() -> None:
 
 def test_pairs_follow_the_notes() -> None:
     """x = (<start>, c_1..c_k), y = (c_1..c_k, <end>) (C.18-C.19), padded and masked."""
-    lm = load("char_lm")
+    lm = load("sentence_trainer")
     x, y, lengths = lm.make_batch([[5, 6, 7], [8]], "cpu")
     assert lengths == [4, 2]
-    assert x.numpy().T.tolist() == [[lm.START, 5, 6, 7], [lm.START, 8, lm.END, lm.END]]
-    assert y.numpy().T.tolist() == [[5, 6, 7, lm.END], [8, lm.END, lm.IGNORE, lm.IGNORE]]
+    assert x.numpy().T.tolist() == [[START, 5, 6, 7], [START, 8, END, END]]
+    assert y.numpy().T.tolist() == [[5, 6, 7, END], [8, END, lm.IGNORE, lm.IGNORE]]
 
 
 @pytest.mark.parametrize("model", ["gated", "lstm"])
 def test_objective_is_the_notes_J(model: str) -> None:
     """J of a padded batch = (1/q) sum_i L_seq of each sentence run alone (C.15-C.16)."""
-    lm = load("char_lm")
+    lm = load("sentence_trainer")
     tr.manual_seed(1)
-    net = lm.CharLM(vocab_size=12, model=model, hidden=6, layers=2, embed=4, device="cpu").to(dtype="float64")
+    net = load("char_model").CharLM(vocab_size=12, model=model, hidden=6, layers=2, embed=4, device="cpu").to(dtype="float64")
     sentences = [[2, 3, 4, 5, 6], [7, 8], [9, 10, 11]]
     J, n_chars = lm.sentence_loss(net, lm.make_batch(sentences, "cpu"))
     assert n_chars == sum(len(s) + 1 for s in sentences)
@@ -61,33 +63,31 @@ def test_objective_is_the_notes_J(model: str) -> None:
 
 
 def test_sampling_starts_at_start_and_stops_at_end() -> None:
-    lm = load("char_lm")
-    vocab = lm.Vocab(list("ab"))
+    lm = load("char_model")
+    vocab = load("corpus").Vocab(list("ab"))
     tr.manual_seed(0)
     net = lm.CharLM(len(vocab), "rnn", hidden=4, layers=1, embed=3, device="cpu")
     with tr.no_grad():  # make <end> certain after one character: the head's bias decides
         net.head.bias.data[...] = 0.0
         net.head.weight.data[...] = 0.0
-        net.head.bias.data[lm.END] = 50.0
+        net.head.bias.data[END] = 50.0
     assert lm.sample(net, vocab, n=3, temperature=1.0, max_len=20, device="cpu") == ["", "", ""]
     with tr.no_grad():  # now "a" is certain and <end> impossible: runs to max_len
-        net.head.bias.data[lm.END] = -50.0
+        net.head.bias.data[END] = -50.0
         net.head.bias.data[vocab.index["a"]] = 50.0
-        net.head.bias.data[lm.START] = 60.0  # <start> is never drawn, however likely
+        net.head.bias.data[START] = 60.0  # <start> is never drawn, however likely
     assert lm.sample(net, vocab, n=2, temperature=0.0, max_len=7, device="cpu") == ["aaaaaaa"] * 2
 
 
 def test_vocab_round_trip() -> None:
-    lm = load("char_lm")
-    vocab = lm.Vocab(list("hello world"))
+    vocab = load("corpus").Vocab(list("hello world"))
     assert len(vocab) == len(set("hello world")) + 2
     assert vocab.decode(vocab.encode("low herd")) == "low herd"
     assert min(vocab.encode("hello")) >= 2  # 0 and 1 are <start> and <end>
 
 
 def test_corpus_is_gathered_from_the_standard_library() -> None:
-    lm = load("char_lm")
-    sentences = lm.stdlib_sentences()
+    sentences = load("corpus").stdlib_sentences()
     assert len(sentences) > 500
     assert all(25 <= len(s) <= 100 and s.isascii() for s in sentences)
 
@@ -102,8 +102,9 @@ def test_resume_continues_where_it_stopped(tmp_path: Path) -> None:
     straight = lm.main([*TINY, "--steps", "4", "--out-dir", str(tmp_path / "a")])
     ckpt = str(tmp_path / "lm.npz")
     lm.main([*TINY, "--steps", "2", "--save", ckpt, "--out-dir", str(tmp_path / "b")])
-    saved = tr.load(ckpt)
-    assert int(saved["step"]) == 2 and any(k.startswith("optim.state.") for k in saved)
+    saved = tr.load_checkpoint(ckpt)  # a library checkpoint: step, optimizer state, vocabulary and config
+    assert saved["step"] == 2 and saved["optimizer_state"] and saved["extra"]["config"]["hidden"] == 8
+    assert set(saved["extra"]["vocab"]) <= set("".join(load("corpus").stdlib_sentences()))
     resumed = lm.main([*TINY, "--steps", "4", "--resume", ckpt, "--out-dir", str(tmp_path / "b")])
     assert resumed["steps"] == 4
     assert resumed["val"] == pytest.approx(straight["val"], rel=1e-6)
@@ -113,8 +114,8 @@ def test_resume_continues_where_it_stopped(tmp_path: Path) -> None:
 def test_stream_mode_carries_a_detached_state(tmp_path: Path) -> None:
     lm = load("char_lm")
     h = Tensor.ones(2, 3, requires_grad=True) * 2.0
-    state = lm.detach_state((h, [h, h]))
-    assert state[0]._ctx is None and not state[0].requires_grad and not state[1][1].requires_grad
+    state = load("stream_trainer").detach_state((h, [h, h]))
+    assert not state[0].requires_grad and not state[1][1].requires_grad
     assert state[0].tolist() == h.tolist()
     metrics = lm.main([*TINY, "--stream", "--limit", "400", "--batch", "4", "--bptt", "16", "--steps", "4", "--model", "elman",
                        "--out-dir", str(tmp_path)])

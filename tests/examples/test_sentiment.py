@@ -18,6 +18,8 @@ from example_runner import load, run_example
 
 import tinygrad_rnn as tr
 
+data = load("sentiment_data")  # the example's generated sentences
+
 
 @pytest.mark.slow
 def test_quick_mode_learns(tmp_path: Path) -> None:
@@ -37,16 +39,14 @@ def test_help_explains_the_example() -> None:
 
 
 def test_the_notes_sentences_are_in_the_generators_language() -> None:
-    sa = load("sentiment")
-    vocab = set(sa.vocabulary())
-    for sentence in sa.NOTES_SENTENCES + sa.EXTRA_SENTENCES:
+    vocab = set(data.vocabulary())
+    for sentence in data.NOTES_SENTENCES + data.EXTRA_SENTENCES:
         assert set(sentence.split()) <= vocab, sentence
 
 
 def test_labels_follow_the_rules() -> None:
     """Plain clauses carry their adjective's feeling, "not" flips it, the clause after "but" decides."""
-    sa = load("sentiment")
-    lists = [*sa.ADJECTIVES.values(), sa.GENERIC, sa.TIME]
+    lists = [*data.ADJECTIVES.values(), data.GENERIC, data.TIME]
     positive = {w for pos, _ in lists for w in pos}
     negative = {w for _, neg in lists for w in neg}
     assert not positive & negative
@@ -62,7 +62,7 @@ def test_labels_follow_the_rules() -> None:
     rng = random.Random(5)
     kinds = set()
     for _ in range(500):
-        words, label, kind = sa.opinion(rng)
+        words, label, kind = data.opinion(rng)
         kinds.add(kind)
         if kind == "contrast":
             cut = words.index("but")
@@ -74,17 +74,16 @@ def test_labels_follow_the_rules() -> None:
         else:
             assert label == (feeling(words) > 0)
             assert (kind == "negation") == ("not" in words)
-    assert kinds == set(sa.KINDS)
+    assert kinds == set(data.KINDS)
 
 
 def test_reviews_may_open_with_a_neutral_clause() -> None:
-    sa = load("sentiment")
     rng = random.Random(6)
     openings = 0
     for _ in range(300):
-        words, _, _ = sa.review(rng)
+        words, _, _ = data.review(rng)
         text = " ".join(words)
-        for neutral in sa.NEUTRAL:
+        for neutral in data.NEUTRAL:
             if text.startswith(neutral + " and "):
                 openings += 1
                 break
@@ -92,20 +91,19 @@ def test_reviews_may_open_with_a_neutral_clause() -> None:
 
 
 def test_held_out_reviews_are_new() -> None:
-    sa = load("sentiment")
-    train, test = sa.make_datasets(800, 200, seed=1)
+    train, test = data.make_datasets(800, 200, seed=1)
     seen = {" ".join(w) for w, _, _ in train}
     assert len(test) == 200 and not any(" ".join(w) in seen for w, _, _ in test)
 
 
 def test_padded_batch_gives_each_review_its_own_final_state(device: str) -> None:
     sa = load("sentiment")
-    words = sa.vocabulary()
+    words = data.vocabulary()
     index = {w: i for i, w in enumerate(words)}
     for cell in ("rnn", "gru", "lstm"):
         tr.manual_seed(0)
         model = sa.SentimentRNN(len(words), cell, 8, 10, device)
-        reviews = [(s.split(), 0, "") for s in sa.NOTES_SENTENCES]
+        reviews = [(s.split(), 0, "") for s in data.NOTES_SENTENCES]
         ids, lengths, labels = sa.encode(reviews, index, device)
         assert ids.shape == (max(lengths), 3) and lengths == [5, 3, 10] and labels.shape == (3,)
         together = sa.predict(model, reviews, index, device)

@@ -1,4 +1,5 @@
-"""examples/state_machines.py: the notes' Examples 1 and 2 (C.2.8, C.2.9) and the parity machine (C.1)."""
+"""examples/state_machines.py: the notes' Examples 1 and 2 (C.2.8, C.2.9), and the parity machine (C.1) of
+examples/parity_machine.py, which it runs as its part 3."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def test_example_2_hand_weights_follow_the_bank() -> None:
 def test_parity_targets_count_zeros() -> None:
     import random
 
-    sm = load("state_machines")
-    x, y, lengths = sm.parity_batch(random.Random(0), B=5, lo=1, hi=9, device="cpu")
+    pm = load("parity_machine")
+    x, y, lengths = pm.parity_batch(random.Random(0), B=5, lo=1, hi=9, device="cpu")
     bits = x.numpy()[:, :, 1]
     np.testing.assert_array_equal(x.numpy()[:, :, 0], 1 - bits)  # one-hot (1 - bit, bit)
     zeros_so_far = np.cumsum(bits == 0, axis=0)

@@ -20,6 +20,8 @@ from example_runner import load, run_example
 
 import tinygrad_rnn as tr
 
+data = load("tagger_data")  # the example's generated sentences
+
 
 @pytest.mark.slow
 def test_quick_mode_bidirectional_beats_unidirectional(tmp_path: Path) -> None:
@@ -39,19 +41,18 @@ def test_help_explains_the_example() -> None:
 
 
 def test_tags_are_valid_bio_and_the_notes_sentence_is_tagged_as_in_002() -> None:
-    tg = load("tagger")
-    vocab = set(tg.vocabulary())
+    vocab = set(data.vocabulary())
     rng = random.Random(2)
     found_notes_pattern = False
     for _ in range(2000):
-        words, tags, flags = tg.sentence(rng)
+        words, tags, flags = data.sentence(rng)
         assert len(words) == len(tags) == len(flags) and set(words) <= vocab
-        names = [tg.TAGS[t] for t in tags]
+        names = [data.TAGS[t] for t in tags]
         assert names[0] == "B"  # every sentence starts with a person
         for prev, tag in zip(names, names[1:], strict=False):
             assert not (tag == "I" and prev == "O")
         for w, flag in zip(words, flags, strict=True):
-            assert not flag or w in tg.AMBIGUOUS
+            assert not flag or w in data.AMBIGUOUS
         if words[1:] == ["lives", "in", "salt", "lake", "city"]:
             found_notes_pattern = True
             assert names == ["B", "O", "O", "B", "I", "I"]
@@ -60,8 +61,7 @@ def test_tags_are_valid_bio_and_the_notes_sentence_is_tagged_as_in_002() -> None
 
 def test_ambiguous_words_need_the_right_context() -> None:
     """Every ambiguous word occurs after the same left context both as a name and not."""
-    tg = load("tagger")
-    train, _ = tg.make_datasets(3000, 10, seed=0)
+    train, _ = data.make_datasets(3000, 10, seed=0)
     readings: dict[tuple[str, ...], set[int]] = defaultdict(set)
     for words, tags, flags in train:
         for k, flag in enumerate(flags):
@@ -69,12 +69,12 @@ def test_ambiguous_words_need_the_right_context() -> None:
                 readings[tuple(words[: k + 1])].add(tags[k])
     both = [left for left, seen in readings.items() if seen == {0, 1}]
     assert len(both) > 50  # many left contexts are followed by both readings
-    assert {left[-1] for left in both} == set(tg.AMBIGUOUS)
+    assert {left[-1] for left in both} == set(data.AMBIGUOUS)
 
 
 def test_unidirectional_tagger_cannot_see_the_future_and_bidirectional_can(device: str) -> None:
     tg = load("tagger")
-    words = tg.vocabulary()
+    words = data.vocabulary()
     index = {w: i for i, w in enumerate(words)}
     sentences = ["mary likes olive oil", "mary likes olive smith"]
     for bidirectional in (False, True):
@@ -90,7 +90,7 @@ def test_unidirectional_tagger_cannot_see_the_future_and_bidirectional_can(devic
 
 def test_padding_changes_nothing_for_either_direction(device: str) -> None:
     tg = load("tagger")
-    words = tg.vocabulary()
+    words = data.vocabulary()
     index = {w: i for i, w in enumerate(words)}
     tr.manual_seed(1)
     model = tg.Tagger(len(words), "gru", 8, 12, True, device)

@@ -1,0 +1,91 @@
+"""The notes' setup for examples/char_lm.py: one (x, y) pair per sentence, q sentences
+per batch, and the objective J (6.390 notes C.4, C.15-C.19).
+
+Imported by char_lm.py (not a program of its own). Sentence c = (c_1 .. c_k) becomes
+
+    x = (<start>, c_1, ..., c_k)        y = (c_1, ..., c_k, <end>)
+
+Sentences of different lengths share a batch: they are padded, the recurrent layer
+gets their ``lengths``, and padded targets are IGNORE, so they add nothing to the loss.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from char_model import CharLM, sample
+from corpus import END, START, Vocab
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import Tensor, nn
+
+F = nn.functional
+IGNORE = -100  # target value of padded positions: no loss, no gradient
+
+
+def make_batch(encoded: list[list[int]], device: str) -> tuple[Tensor, Tensor, list[int]]:
+    """x = (<start>, c_1..c_k), y = (c_1..c_k, <end>) for each sentence, padded to (T, q).
+
+    Padded inputs are <end> (never read: the layer stops each sequence at its length),
+    padded targets are IGNORE. Returns x, y and the lengths n^(i) = k_i + 1.
+    """
+    lengths = [len(c) + 1 for c in encoded]
+    T = max(lengths)
+    x_rows = [[START] + c + [END] * (T - len(c) - 1) for c in encoded]  # C.18
+    y_rows = [c + [END] + [IGNORE] * (T - len(c) - 1) for c in encoded]  # C.19
+    x = Tensor(x_rows, device=device).transpose(1, 0)  # (T, q) ids
+    y = Tensor(y_rows, device=device).transpose(1, 0)
+    return x, y, lengths
+
+
+def sentence_loss(model: CharLM, batch: tuple[Tensor, Tensor, list[int]]) -> tuple[Tensor, int]:
+    """J = (1/q) sum_i L_seq (C.16) for one batch, and the number of predicted characters."""
+    x, y, lengths = batch
+    logits, _ = model(x, lengths=lengths)
+    q = len(lengths)
+    J = F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
+    return J, sum(lengths)
+
+
+def sentence_validation(model: CharLM, batches: list[tuple[Tensor, Tensor, list[int]]]) -> float:
+    """Held-out loss in nats per predicted character (the <end> predictions included)."""
+    total, count = 0.0, 0
+    with tr.no_grad():
+        for batch in batches:
+            J, n_chars = sentence_loss(model, batch)
+            total += J.item() * len(batch[2])
+            count += n_chars
+    return total / count
+
+
+class SentenceTrainer:
+    """The notes' setup: one (x, y) pair per sentence, q sentences per batch."""
+
+    def __init__(self, args: Any, model: CharLM, opt: Any, vocab: Vocab, train_sentences: list[str],
+                 val_sentences: list[str], device: str) -> None:
+        self.args, self.model, self.opt, self.vocab, self.device = args, model, opt, vocab, device
+        # Sorted by length, so a batch of neighbours needs little padding.
+        self.train = sorted((vocab.encode(s) for s in train_sentences), key=len)
+        val = sorted((vocab.encode(s) for s in val_sentences), key=len)
+        self.val_batches = [make_batch(val[i:i + 64], device) for i in range(0, len(val), 64)]
+        self.last_samples: list[str] = []
+
+    def train_step(self, step: int) -> tuple[float, int]:
+        q = min(self.args.batch, len(self.train))
+        rng = random.Random(self.args.seed * 1_000_003 + step)  # batch = f(seed, step): resumable
+        first = rng.randrange(len(self.train) - q + 1)
+        J, n_chars = sentence_loss(self.model, make_batch(self.train[first:first + q], self.device))
+        self.opt.zero_grad()
+        J.backward()  # BPTT through every sentence of the batch
+        if self.args.clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
+        self.opt.step()
+        return J.item() * q, n_chars
+
+    def validate(self) -> float:
+        return sentence_validation(self.model, self.val_batches)
+
+    def samples(self, n: int, temperature: float) -> list[str]:
+        return sample(self.model, self.vocab, n, temperature, self.args.sample_len, self.device)
+
