@@ -77,7 +77,7 @@ def _split_extra(extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | bytes | os.PathLike,
     model: Any = None,
     optimizer: Any = None,
     step: int | None = None,
@@ -92,7 +92,7 @@ def save_checkpoint(
     exactly after :func:`load_checkpoint`.
 
     Args:
-        path: where to write (conventionally ``*.npz``).
+        path: where to write (conventionally ``*.npz``; str, bytes or ``os.PathLike``).
         model: an ``nn.Module`` (its ``state_dict()`` is saved), or None.
         optimizer: an optimizer from ``tr.optim`` (its ``state_dict()``), or None.
         step: the training step (a non-negative int), or None.
@@ -104,6 +104,8 @@ def save_checkpoint(
         TypeError: ``model`` or ``optimizer`` has no ``state_dict()``, ``step`` is not
             an int, or an ``extra`` value is neither an array nor JSON-able.
         ValueError: ``step`` is negative.
+        FileNotFoundError, PermissionError: the folder is missing or ``path`` is
+            read-only (the message names ``path``, as :func:`tinygrad_rnn.save` does).
     """
     entries: dict[str, Any] = {MARKER: host.as_host_array(FORMAT_VERSION)}
     for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/")):

@@ -145,6 +145,31 @@ def test_saving_over_a_chmod_read_only_file_is_refused(tmp_path: pathlib.Path) -
     assert tr.load(path)["w"].tolist() == [0.0]
 
 
+def test_a_write_error_names_the_users_path_and_leaves_no_temporary_file(tmp_path: pathlib.Path,
+                                                                         monkeypatch) -> None:
+    path = tmp_path / "w.npz"
+    tr.save({"w": np.zeros(1)}, path)
+
+    def disk_full(out, array, allow_pickle):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(npz.npy_format, "write_array", disk_full)
+    with pytest.raises(OSError, match=re.escape(f"save: cannot write {str(path)!r}: writing failed")) as info:
+        tr.save({"w": np.ones(1)}, path)
+    assert info.value.filename == str(path) and ".tmp-" not in str(info.value)
+    monkeypatch.undo()
+
+    def no_access(**kwargs):  # a folder the user may not write into (root may write anywhere)
+        raise PermissionError(13, "Permission denied", os.path.join(kwargs["dir"], ".tmp-x.npz"))
+
+    monkeypatch.setattr(npz.tempfile, "mkstemp", no_access)
+    with pytest.raises(PermissionError, match="no temporary file can be created in") as info:
+        tr.save({"w": np.ones(1)}, path)
+    assert info.value.filename == str(path) and ".tmp-" not in str(info.value)
+    monkeypatch.undo()
+    assert tr.load(path)["w"].tolist() == [0.0] and os.listdir(tmp_path) == ["w.npz"]
+
+
 def test_save_refuses_object_arrays_before_writing(tmp_path: pathlib.Path) -> None:
     with pytest.raises(TypeError, match="save: entry .o. holds object data, which only pickle could store"):
         tr.save({"o": np.array([{}], dtype=object)}, tmp_path / "o.npz")
