@@ -214,11 +214,10 @@ def _read_array(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key:
         where = f"{path!r}: member {name!r} (entry {key!r})"
         if dtype.hasobject:
             raise ValueError(f"{path!r}: member {name!r}: entry {key!r} is an object array, which would need "
-                             "pickle to load; "
-                             "tinygrad_rnn never unpickles. Expected plain numeric arrays.")
+                             "pickle to load; tinygrad_rnn never unpickles. Expected plain numeric arrays.")
         if dtype.subdtype is not None or (dtype.itemsize == 0 and math.prod(shape) != 0):
             raise ValueError(f"{where}: dtype {dtype} is not supported; expected a plain array dtype")
-        if len(shape) > 32 or any(d < 0 or d > sys.maxsize for d in shape) or math.prod(shape) > sys.maxsize:
+        if len(shape) > 64 or any(d < 0 or d > sys.maxsize for d in shape) or math.prod(shape) > sys.maxsize:
             raise ValueError(f"{where}: the header declares shape {shape}, which no array can have")
         nbytes = math.prod(shape) * dtype.itemsize
         if stream.count + nbytes != info.file_size:
