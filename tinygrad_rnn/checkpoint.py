@@ -38,7 +38,7 @@ from typing import Any
 
 from . import random as _random
 from .backend import backend_of, host
-from .serialization import load, save
+from .serialization import DEFAULT_MAX_BYTES, read_archive, save
 from .tensor import Tensor
 
 MARKER = "tinygrad_rnn_checkpoint"
@@ -77,7 +77,7 @@ def _split_extra(extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | bytes | os.PathLike,
     model: Any = None,
     optimizer: Any = None,
     step: int | None = None,
@@ -92,7 +92,7 @@ def save_checkpoint(
     exactly after :func:`load_checkpoint`.
 
     Args:
-        path: where to write (conventionally ``*.npz``).
+        path: where to write (conventionally ``*.npz``; str, bytes or ``os.PathLike``).
         model: an ``nn.Module`` (its ``state_dict()`` is saved), or None.
         optimizer: an optimizer from ``tr.optim`` (its ``state_dict()``), or None.
         step: the training step (a non-negative int), or None.
@@ -104,6 +104,8 @@ def save_checkpoint(
         TypeError: ``model`` or ``optimizer`` has no ``state_dict()``, ``step`` is not
             an int, or an ``extra`` value is neither an array nor JSON-able.
         ValueError: ``step`` is negative.
+        FileNotFoundError, PermissionError: the folder is missing or ``path`` is
+            read-only (the message names ``path``, as :func:`tinygrad_rnn.save` does).
     """
     entries: dict[str, Any] = {MARKER: host.as_host_array(FORMAT_VERSION)}
     for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/")):
@@ -132,43 +134,85 @@ def _section(entries: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {key[len(prefix):]: value for key, value in entries.items() if key.startswith(prefix)}
 
 
-def _read(path: str | os.PathLike) -> dict[str, Any]:
-    """The entries of a checkpoint file, after checking the marker and its version."""
-    entries = load(path)
-    if MARKER not in entries:
-        found = sorted(entries)[:8]
-        raise ValueError(
-            f"{os.fspath(path)!r} is not a tinygrad_rnn checkpoint: it has no {MARKER!r} entry (its entries "
-            f"start {found}); expected a file written by tr.save_checkpoint. A plain state dict saved "
-            "with tr.save loads with tr.load(path) and model.load_state_dict(...)"
-        )
-    version = entries[MARKER]
-    if version.shape != () or version.dtype.kind not in "iu" or not 1 <= int(version) <= FORMAT_VERSION:
-        raise ValueError(
-            f"{os.fspath(path)!r}: checkpoint format version {version!r} is not supported; expected an int "
-            f"in 1..{FORMAT_VERSION} (written by a newer tinygrad_rnn?)"
-        )
-    return entries
+class _Entries:
+    """A checkpoint's entries, and the file and zip member names its errors cite."""
+
+    def __init__(self, path: Any, max_bytes: int | None) -> None:
+        self.path, self.arrays, self.members = read_archive("load_checkpoint", path, max_bytes)
+        if MARKER not in self.arrays:
+            found = sorted(self.arrays)[:8]
+            raise ValueError(
+                f"{self.path!r} is not a tinygrad_rnn checkpoint: it has no {MARKER!r} entry (its entries "
+                f"start {found}); expected a file written by tr.save_checkpoint. A plain state dict saved "
+                "with tr.save loads with tr.load(path) and model.load_state_dict(...)"
+            )
+        version = self.arrays[MARKER]
+        if version.shape != () or version.dtype.kind not in "iu" or not 1 <= int(version) <= FORMAT_VERSION:
+            raise ValueError(
+                f"{self.where(MARKER)}: checkpoint format version {version!r} is not supported; expected an int "
+                f"in 1..{FORMAT_VERSION} (written by a newer tinygrad_rnn?)"
+            )
+
+    def where(self, key: str) -> str:
+        return f"load_checkpoint: {self.path!r}, member {self.members[key]!r} (entry {key!r})"
+
+    def json(self, key: str, default: Any) -> dict[str, Any]:
+        """A JSON text entry that must hold a dict."""
+        if key not in self.arrays:
+            return default
+        value = self.arrays[key]
+        if value.shape != () or value.dtype.kind != "U":
+            raise ValueError(f"{self.where(key)}: holds a {value.dtype} array of shape {value.shape}; "
+                             "expected JSON text as written by tr.save_checkpoint")
+        try:
+            data = json.loads(value.item())
+        except (ValueError, RecursionError) as e:
+            raise ValueError(f"{self.where(key)}: is not valid JSON ({e}); the file is damaged") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{self.where(key)}: holds JSON {type(data).__name__}; expected a JSON object")
+        return data
+
+    def step(self) -> int | None:
+        if "meta/step" not in self.arrays:
+            return None
+        step = self.arrays["meta/step"]
+        if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
+            raise ValueError(f"{self.where('meta/step')}: the step is {step!r}; expected one non-negative int")
+        return int(step)
+
+    def check_model(self, model: Any, state: dict[str, Any], own: dict[str, Any]) -> None:
+        """Dry run of ``model.load_state_dict(state)``: keys, shapes and dtypes, nothing changed."""
+        if set(state) != set(own):
+            model.load_state_dict(state)  # raises its KeyError naming the keys, changing nothing
+        for name, value in state.items():
+            if value.dtype.kind not in "biuf" or value.shape != own[name].shape:
+                raise ValueError(
+                    f"{self.where('model/' + name)}: holds {value.dtype} data of shape {value.shape}; "
+                    f"expected numbers of shape {own[name].shape} for the model's {name!r}"
+                )
 
 
 def load_checkpoint(
-    path: str | os.PathLike,
+    path: str | bytes | os.PathLike,
     model: Any = None,
     optimizer: Any = None,
     restore_rng: bool = True,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote, in place, and return the rest.
 
-    The model's parameters (strictly: every key must match), the optimizer's state and
-    hyperparameters, and (with ``restore_rng``) the library's random-number state are
-    restored; the model is left untouched if the optimizer's state does not fit.
+    All or nothing: every entry (the model's keys, shapes and dtypes, the optimizer's
+    state, the random-number state, the step, the extras) is checked before the model,
+    the optimizer or the generator is changed; if anything is wrong, none of them is.
 
     Args:
-        path: a file written by :func:`save_checkpoint`.
+        path: a file written by :func:`save_checkpoint` (str, bytes or ``os.PathLike``).
         model: the ``nn.Module`` to load into (built with the same architecture), or None.
         optimizer: the optimizer to load into (over the same parameters), or None.
         restore_rng: also restore the random-number state, so a resumed run draws the
             same dropout masks and batches as an uninterrupted one.
+        max_bytes: the most bytes the file may inflate to (as for :func:`tinygrad_rnn.load`,
+            default 2 GiB); None for no limit.
 
     Returns:
         ``{"step": int or None, "extra": {name: value}, "model_state": {...},
@@ -178,37 +222,40 @@ def load_checkpoint(
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not a tinygrad_rnn checkpoint (not an ``.npz``, or no
-            checkpoint marker: the message says so), or has no model/optimizer state
-            while one was passed, or a state array has the wrong shape.
+            checkpoint marker: the message says so), is damaged or over ``max_bytes``,
+            has no model/optimizer state while one was passed, or an entry is wrong (a
+            state array of the wrong shape or dtype, JSON that does not parse, a step
+            that is not an int); the message names the file and the member.
         KeyError: the model's or the optimizer's keys do not match (all are named).
     """
-    entries = _read(path)
-    model_state, optim_state = _section(entries, "model/"), _section(entries, "optim/")
+    entries = _Entries(path, max_bytes)
+    model_state, optim_state = _section(entries.arrays, "model/"), _section(entries.arrays, "optim/")
     for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state)):
         if obj is not None and not state:
             raise ValueError(
-                f"load_checkpoint: {os.fspath(path)!r} holds no {what} state; expected one since a {what} "
+                f"load_checkpoint: {entries.path!r} holds no {what} state; expected one since a {what} "
                 f"was passed (save it with save_checkpoint(path, {what}=...))"
             )
+    step, extra = entries.step(), entries.json("meta/extra", {})
+    rng = entries.json("rng", None) if restore_rng else None
+    if rng is not None:
+        try:  # on a scratch generator: the library's own is set only once everything passed
+            host.set_rng_state(host.new_rng(0), rng)
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
+            raise ValueError(f"{entries.where('rng')}: the generator refuses this state ({e!r}); "
+                             "expected the state written by tr.save_checkpoint") from None
+    before = model.state_dict() if model is not None else None
     if model is not None:
-        before = model.state_dict() if optimizer is not None else None
+        entries.check_model(model, model_state, before)
         model.load_state_dict(model_state)
-        if optimizer is not None:
-            try:
-                optimizer.load_state_dict(optim_state)
-            except Exception:
-                model.load_state_dict(before)  # all or nothing
-                raise
-    elif optimizer is not None:
-        optimizer.load_state_dict(optim_state)
-    if restore_rng and "rng" in entries:
-        _random.set_rng_state(json.loads(entries["rng"].item()))
-    extra = json.loads(entries["meta/extra"].item()) if "meta/extra" in entries else {}
-    extra.update(_section(entries, "extra/"))
-    step = entries.get("meta/step")
-    return {
-        "step": None if step is None else int(step),
-        "extra": extra,
-        "model_state": model_state,
-        "optimizer_state": optim_state,
-    }
+    if optimizer is not None:
+        try:
+            optimizer.load_state_dict(optim_state)  # all or nothing itself
+        except Exception:
+            if model is not None:
+                model.load_state_dict(before)  # put the model back as it was
+            raise
+    if rng is not None:
+        _random.set_rng_state(rng)
+    extra.update(_section(entries.arrays, "extra/"))
+    return {"step": step, "extra": extra, "model_state": model_state, "optimizer_state": optim_state}

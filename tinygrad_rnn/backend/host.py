@@ -1,14 +1,12 @@
-"""Host-side helpers: the random-number generator, ``.npz`` files, Python data.
+"""Host-side helpers: the random-number generator, Python data.
 
-Everything that touches host NumPy for I/O lives here, so the rest of the package
-never imports it (see STYLE.md, "Backend isolation").
+Everything that touches host NumPy lives in ``backend/`` (``.npz`` files in
+``npz.py``), so the rest of the package never imports it (see STYLE.md,
+"Backend isolation").
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -94,81 +92,6 @@ def choice(rng: np.random.Generator, probs: np.ndarray) -> int:
 def qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Host QR decomposition (used by ``nn.init.orthogonal_``)."""
     return np.linalg.qr(a)
-
-
-# ------------------------------------------------------------------------ .npz files
-def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:
-    """Write ``arrays`` to ``path`` atomically.
-
-    The data goes to a temporary file in the same folder, is flushed and fsync'ed, and
-    only then renamed over ``path``. A process killed mid-save leaves the previous file
-    untouched, never a half-written one.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # what np.load looks for to open an .npz
-
-
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file; object arrays are refused, never unpickled.
-
-    Anything that is not a zip archive is refused before NumPy sees it: ``np.load``
-    would otherwise treat it as a pickle (refused with advice to allow pickling) or as
-    a single ``.npy`` array.
-    """
-    path = os.fspath(path)
-    with open(path, "rb") as f:  # a missing file raises FileNotFoundError here
-        magic = f.read(4)
-    if magic not in _ZIP_MAGIC:
-        raise ValueError(
-            f"{path!r} is not a tinygrad_rnn checkpoint: expected an .npz archive of arrays "
-            f"(as written by tr.save), but the file starts with {magic!r}, not a zip header"
-        )
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            out = {}
-            for key in f.files:
-                try:
-                    value = f[key]
-                except ValueError as e:
-                    if "pickle" in str(e):
-                        raise ValueError(
-                            f"{path!r}: entry {key!r} is an object array, which would need pickle "
-                            "to load; tinygrad_rnn never unpickles. Expected plain numeric arrays."
-                        ) from e
-                    raise ValueError(f"{path!r}: entry {key!r} is not a readable .npy array ({e})") from e
-                if not isinstance(value, np.ndarray):
-                    raise ValueError(
-                        f"{path!r} is not a tinygrad_rnn checkpoint: entry {key!r} is a "
-                        f"{type(value).__name__}, not a .npy array; expected an .npz archive of arrays"
-                    )
-                out[key] = value
-            return out
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise ValueError(
-            f"{path!r} is not a tinygrad_rnn checkpoint: expected an .npz archive of arrays ({e})"
-        ) from e
 
 
 def unravel_index(i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
