@@ -63,6 +63,9 @@ class Function:
     inputs: tuple[Tensor, ...] = ()
     backend: Any = None
     differentiable = True  # False: the output never requires grad (comparisons, argmax)
+    reads_inputs = True  # backward reads the inputs' values (False: only their shapes)
+    reads_output = False  # backward reads the output's values (exp, tanh, sigmoid...)
+    clock = 0  # the version clock when the op was recorded (see ops/inplace.py)
     backward_accumulate: Any = None
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
@@ -138,9 +141,10 @@ def backward(
                 grad = _run_hooks(t, grad)
             fn = t._ctx
             if accumulate and (fn is None or t._retain):
-                t.grad = grad if t.grad is None else t.grad + grad
+                accumulate_into(t, grad, private=not create_graph and not buffers.last_owned)
             if fn is None:
                 continue
+            check_versions(fn, t)
             if fast and fn.backward_accumulate is not None:
                 fn.backward_accumulate(grad, t, buffers)
             else:
@@ -171,11 +175,46 @@ def seed_grad(root: Tensor, grad: Any) -> Tensor:
     return grad
 
 
+def accumulate_into(t: Tensor, grad: Tensor, private: bool) -> None:
+    """t.grad += grad. A leaf sums the gradients of all its uses: a weight used at every
+    time step gets the sum over steps (notes C.42-C.45). ``.grad`` is always an array of
+    its own (``private``: copy one the engine may share with another tensor)."""
+    if t._ctx is None and not t.backend.is_floating(t.dtype):
+        raise RuntimeError(f"backward(): a leaf tensor of dtype {t.dtype} and shape {t.shape} has "
+                           "requires_grad=True; expected only floating-point tensors to require grad")
+    if t.grad is None:
+        t.grad = t._make(grad._data.copy(), grad.backend) if private else grad
+    else:
+        t.grad = t.grad + grad
+
+
+def check_versions(fn: Function, out: Tensor) -> None:
+    """Refuse to run ``fn.backward`` if a tensor it reads changed after ``fn`` was recorded."""
+    saved = (fn.inputs if fn.reads_inputs else ()) + ((out,) if fn.reads_output else ())
+    for k, x in enumerate(saved):
+        if x._version[0] > fn.clock:
+            what = "its output" if x is out else f"its input {k}"
+            raise RuntimeError(
+                f"backward(): {type(fn).__name__} reads {what} (a tensor of shape {x.shape}, dtype {x.dtype}), "
+                "which was modified in place after the op was recorded (by an optimizer step, load_state_dict, "
+                "an nn.init function, an in-place op or an assignment to .data); expected the values the graph "
+                "was recorded with. Run the forward pass again after changing the tensor."
+            )
+
+
 def _run_hooks(t: Tensor, grad: Tensor) -> Tensor:
     for hook in t._hooks or ():
         replaced = hook(grad)
-        if replaced is not None:
-            grad = replaced
+        if replaced is None:
+            continue
+        if not isinstance(replaced, type(grad)) or replaced.shape != grad.shape or replaced.dtype != grad.dtype:
+            given = (f"shape {replaced.shape} and dtype {replaced.dtype}" if isinstance(replaced, type(grad))
+                     else f"a {type(replaced).__name__}")
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} on a tensor of shape {t.shape} returned {given}; expected "
+                f"None or a Tensor of the gradient's shape {grad.shape} and dtype {grad.dtype}"
+            )
+        grad = replaced
     return grad
 
 
@@ -218,5 +257,5 @@ def _checked_backward(fn: Function, grad: Tensor, out: Tensor) -> Any:
         grads = fn.backward(grad, out)
     for g in grads if isinstance(grads, (tuple, list)) else (grads,):
         if g is not None:
-            check_finite(fn, g.data, "backward")
+            check_finite(fn, g._data, "backward")
     return grads

@@ -47,6 +47,7 @@ class GradBuffers:
         self.create_graph = create_graph
         self.grads: dict[int, Any] = {}  # id(t) -> Tensor, or _Factors not yet multiplied out
         self.owned: set[int] = set()  # ids whose Tensor holds an array only we reference
+        self.last_owned = False  # did the last pop() return an array only the engine made?
 
     def add(self, t: Tensor, grad: Tensor) -> None:
         """One more use of ``t`` sends back ``grad``: add it to t's sum."""
@@ -57,13 +58,13 @@ class GradBuffers:
         elif self.create_graph:
             self.grads[key] = previous + grad  # recorded: the sum is on the tape
         elif key in self.owned:
-            previous.data += grad.data  # ours alone: add in place, no new array
+            previous._data += grad._data  # ours alone: add in place, no new array
         else:
             if type(previous) is _Factors:
                 summed = previous.multiply_out(t.backend)
-                summed += grad.data
+                summed += grad._data
             else:
-                summed = previous.data + grad.data  # one new array, ours from now on
+                summed = previous._data + grad._data  # one new array, ours from now on
             self.grads[key] = t._make(summed, t.backend)
             self.owned.add(key)
 
@@ -89,7 +90,7 @@ class GradBuffers:
             previous.lefts.append(left)
             previous.rights.append(right)
         else:
-            self._owned_tensor(t).data += left.T @ right
+            self._owned_tensor(t)._data += left.T @ right
 
     def scatter(self, t: Tensor, index: Any, grad: Any) -> None:
         """t's sum[index] += grad (an array): the gradient of reading ``t[index]``."""
@@ -103,20 +104,22 @@ class GradBuffers:
                 fresh += self._array(t, previous)
             buffer = self.grads[key] = t._make(fresh, t.backend)
             self.owned.add(key)
-        t.backend.index_add_(buffer.data, index, grad)
+        t.backend.index_add_(buffer._data, index, grad)
 
     def pop(self, t: Tensor) -> Tensor | None:
         """t's total gradient (None if no use sent one); t's entry is removed."""
         key = id(t)
+        self.last_owned = key in self.owned
         self.owned.discard(key)
         grad = self.grads.pop(key, None)
         if type(grad) is _Factors:
+            self.last_owned = True
             return t._make(grad.multiply_out(t.backend), t.backend)
         return grad
 
     # ------------------------------------------------------------------ helpers
     def _array(self, t: Tensor, entry: Any) -> Any:
-        return entry.multiply_out(t.backend) if type(entry) is _Factors else entry.data
+        return entry.multiply_out(t.backend) if type(entry) is _Factors else entry._data
 
     def _owned_tensor(self, t: Tensor) -> Tensor:
         """t's sum as a Tensor whose array only we hold, so it can be added to in place."""

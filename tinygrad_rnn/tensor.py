@@ -20,6 +20,7 @@ from .config import config
 from .ops.activation import ActivationOps
 from .ops.creation import CreationOps
 from .ops.elementwise import ElementwiseOps
+from .ops.inplace import CLOCK, InplaceOps
 from .ops.linalg import LinalgOps
 from .ops.movement import MovementOps
 from .ops.reduce import ReduceOps
@@ -30,7 +31,7 @@ from .ops.select import SelectOps
 _next_seq = itertools.count().__next__
 
 
-class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps):
+class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps, InplaceOps):
     """An n-dimensional array that records the ops applied to it.
 
     Args:
@@ -52,12 +53,13 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "backend", "requires_grad", "grad", "_ctx", "_retain", "_hooks", "_seq", "__weakref__")
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "_ctx", "_retain", "_hooks", "_seq", "_version",
+                 "_frozen", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
-            source, data = data.backend, data.data
+            source, data = data.backend, data._data
         else:
             source = backend_of(data)
         backend = get_backend(device if device is not None else (source.name if source else "cpu"))
@@ -69,14 +71,17 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
             raise TypeError(f"Tensor(data): got an array of dtype {data.dtype}; expected numbers (bool, int or float)")
         elif source is not backend:
             data = backend.from_numpy(source.to_numpy(data))
+        else:
+            data = data.copy()  # Tensor(array) copies, as torch.tensor does (tr.from_numpy shares)
         if dtype is not None:
             dtype = backend.dtype(dtype)
             if data.dtype != dtype:
                 data = data.astype(dtype)
-        self.data, self.backend, self.requires_grad = data, backend, False
+        self._data, self.backend, self.requires_grad = data, backend, False
         self.grad = self._ctx = self._hooks = None
-        self._retain = False
+        self._retain = self._frozen = False
         self._seq = _next_seq()
+        self._version = [0]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -84,10 +89,11 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     def _make(data: Any, backend: Any, requires_grad: bool = False) -> Tensor:
         """The one internal constructor: a tensor around a backend array, no copy, no checks."""
         t = Tensor.__new__(Tensor)
-        t.data, t.backend, t.requires_grad = data, backend, requires_grad
+        t._data, t.backend, t.requires_grad = data, backend, requires_grad
         t.grad = t._ctx = t._hooks = None
-        t._retain = False
+        t._retain = t._frozen = False
         t._seq = _next_seq()
+        t._version = [0]
         return t
 
     def _lift(self, value: Any) -> Tensor:
@@ -128,7 +134,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                                    f"on one device. Move them with .to('{backend.name}').")
         fn = op()
         fn.inputs, fn.backend = inputs, backend
-        data = fn.forward(*[t.data for t in inputs], **params)
+        data = fn.forward(*[t._data for t in inputs], **params)
         if config.anomaly:
             fn.label = config.labels[-1] if config.labels else None
             autograd.check_finite(fn, data, "forward")
@@ -137,6 +143,11 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                 if t.requires_grad:  # record: the output remembers the op that made it
                     out = Tensor._make(data, backend, True)
                     out._ctx = fn
+                    fn.clock = CLOCK[0]  # backward checks no saved tensor was changed after this
+                    if op.reads_inputs:
+                        for x in inputs:
+                            if x._ctx is None and not x._frozen:
+                                x._freeze()
                     return out
         fn.inputs = ()  # nothing will call backward: keep no references alive
         return Tensor._make(data, backend)
@@ -144,22 +155,22 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     # ---------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape  # a tuple on every backend
+        return self._data.shape  # a tuple on every backend
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         n = 1
-        for d in self.data.shape:
+        for d in self._data.shape:
             n *= d
         return n
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
@@ -190,41 +201,21 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     # ------------------------------------------------------------- conversions
     def numpy(self) -> Any:
         """A host ``numpy.ndarray`` (a copy when the tensor lives on a GPU)."""
-        return self.backend.to_numpy(self.data)
+        return self.backend.to_numpy(self._data)
 
     def item(self) -> Any:
         if self.size != 1:
             raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements; expected exactly 1")
-        return self.backend.scalar(self.data)
+        return self.backend.scalar(self._data)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
-        """This tensor on ``device`` and/or as ``dtype``; differentiable for float casts.
-
-        Moving devices returns a new leaf tensor (moves are not on the tape) that keeps
-        ``requires_grad``.
-        """
-        out = self
-        if device is not None and get_backend(device) is not self.backend:
-            backend = get_backend(device)
-            out = Tensor._make(backend.from_numpy(self.numpy()), backend, self.requires_grad)
-        return out if dtype is None else out.astype(dtype)
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
     def detach(self) -> Tensor:
         """The same data, cut from the tape (shares memory; no grad)."""
-        return Tensor._make(self.data, self.backend)
-
-    def clone(self) -> Tensor:
-        """A copy of the data that stays on the tape (gradient passes straight through)."""
-        return self * 1.0 if self.requires_grad else Tensor._make(self.data.copy(), self.backend)
+        t = Tensor._make(self._data, self.backend)
+        t._version = self._version  # one array, one version
+        return t
 
     def requires_grad_(self, mode: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; only floating tensors can require grad."""

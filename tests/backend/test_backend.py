@@ -17,6 +17,20 @@ POS = np.abs(X) + 0.5
 COND = X > 0
 
 # name -> (what the backend is asked, with d = host -> device array; the NumPy answer)
+def _write_refused(b, d) -> list:
+    """set_writeable(False) makes writes into the array fail; set_writeable(True) undoes it."""
+    a = d(X.copy())
+    ok = b.set_writeable(a, False)
+    try:
+        a[0] = 1.0
+        refused = False
+    except ValueError:
+        refused = True
+    b.set_writeable(a, True)
+    a[0] = 1.0
+    return [ok, not refused, b.set_writeable(a, True)]
+
+
 CASES = {
     "exp": (lambda b, d: b.exp(d(X)), np.exp(X)),
     "log": (lambda b, d: b.log(d(POS)), np.log(POS)),
@@ -48,6 +62,7 @@ CASES = {
     "full": (lambda b, d: b.full((2, 2), 7.5, b.float32), np.full((2, 2), 7.5, np.float32)),
     "eye": (lambda b, d: b.eye(3, b.float64), np.eye(3)),
     "arange": (lambda b, d: b.arange(5, b.int64), np.arange(5)),
+    "set_writeable": (lambda b, d: _write_refused(b, d), [True, False, True]),
     # Random draws: the same seed gives the same numbers on every backend.
     "normal": (lambda b, d: b.normal(np.random.default_rng(5), (2, 3), b.float64),
                np.random.default_rng(5).standard_normal((2, 3))),

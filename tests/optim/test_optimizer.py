@@ -159,7 +159,7 @@ def test_state_follows_the_model_to_another_dtype_and_device() -> None:
     train(model, opt, 2, device="strict")
     for p, state in zip(opt.params, opt.state, strict=True):
         assert p.device == "strict" and p.dtype == np.float64
-        assert p.backend.is_array(state["exp_avg"]) and state["exp_avg"].dtype == np.float64
+        assert state["exp_avg"].device == "strict" and state["exp_avg"].dtype == np.float64
 
 
 @pytest.mark.parametrize("make", OPTIMIZERS)

@@ -148,6 +148,12 @@ class Backend:
         """In place: target[index] += values, with repeated indices accumulating."""
         raise NotImplementedError
 
+    def set_writeable(self, a: Any, flag: bool) -> bool:
+        """Make ``a`` read-only (or writable again) where the array module can; returns
+        False only when ``a`` cannot be made writable (a view of a read-only array). A
+        backend without the notion (CuPy) leaves the array as it is."""
+        return True
+
     # ------------------------------------------------------------- host I/O
     def to_numpy(self, a: Any) -> Any:
         """A host ``numpy.ndarray`` holding a copy (or a view on the CPU) of ``a``."""

@@ -23,6 +23,14 @@ class NumpyBackend(Backend):
         else:
             np.add.at(target, index, values)
 
+    def set_writeable(self, a: Any, flag: bool) -> bool:
+        if a.flags.writeable != flag:
+            try:
+                a.flags.writeable = flag
+            except ValueError:  # a view of a read-only array cannot be made writable
+                return False
+        return True
+
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(a)
 

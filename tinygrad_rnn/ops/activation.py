@@ -24,6 +24,9 @@ class Tanh(Function):
     dx = grad * (1 - y**2)
     """
 
+    reads_inputs = False
+    reads_output = True
+
     def forward(self, x: Any) -> Any:
         return self.backend.tanh(x)
 
@@ -35,6 +38,9 @@ class AddTanh(Function):
     da = unbroadcast(grad * (1 - y**2), a.shape)
     db = unbroadcast(grad * (1 - y**2), b.shape)
     """
+
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.backend.tanh(a + b)
@@ -68,6 +74,9 @@ class Sigmoid(Function):
     dx = grad * y * (1 - y)
     """
 
+    reads_inputs = False
+    reads_output = True
+
     def forward(self, x: Any) -> Any:
         return self.backend.tanh(x * 0.5) * 0.5 + 0.5
 
@@ -95,6 +104,8 @@ class Relu(Function):
     dx = grad * [x > 0]
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.mask = (x > 0).astype(x.dtype)
         return self.backend.maximum(x, 0)  # not x * mask: -inf * 0 would be NaN
@@ -107,6 +118,9 @@ class Softmax(Function):
     """softmax: y = exp(x - max x) / sum(exp(x - max x))   along ``axis``
     dx = y * (grad - sum(grad * y, axis))
     """
+
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any, axis: int) -> Any:
         backend = self.backend
@@ -122,6 +136,9 @@ class LogSoftmax(Function):
     """log_softmax: y = x - max x - log(sum(exp(x - max x)))   along ``axis``
     dx = grad - exp(y) * sum(grad, axis)
     """
+
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any, axis: int) -> Any:
         backend = self.backend

@@ -87,3 +87,26 @@ class CreationOps(TensorOps):
 
     def ones_like(self) -> Tensor:
         return self._make(self.backend.ones(self.shape, self.dtype), self.backend)
+
+    # -------------------------------------------------- copies of this tensor
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """This tensor on ``device`` and/or as ``dtype``; differentiable for float casts.
+
+        Moving devices returns a new leaf tensor (moves are not on the tape) that keeps
+        ``requires_grad``.
+        """
+        out = self
+        if device is not None and get_backend(device) is not self.backend:
+            backend = get_backend(device)
+            out = self._make(backend.from_numpy(self.numpy()), backend, self.requires_grad)
+        return out if dtype is None else out.astype(dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays on the tape (gradient passes straight through)."""
+        return self * 1.0 if self.requires_grad else self._make(self._data.copy(), self.backend)

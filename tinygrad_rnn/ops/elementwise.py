@@ -41,6 +41,8 @@ class Add(Function):
     db = unbroadcast(grad, b.shape)
     """
 
+    reads_inputs = False
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -57,6 +59,8 @@ class Sub(Function):
     da = unbroadcast(grad, a.shape)
     db = unbroadcast(-grad, b.shape)
     """
+
+    reads_inputs = False
 
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
@@ -109,6 +113,8 @@ class Pow(Function):
     db = unbroadcast(grad * y * log(a), b.shape)   (defined for a > 0)
     """
 
+    reads_output = True
+
     def forward(self, a: Any, b: Any) -> Any:
         return a**b
 
@@ -144,6 +150,8 @@ class Neg(Function):
     dx = -grad
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -155,6 +163,9 @@ class Exp(Function):
     """exp: y = exp(x)
     dx = grad * y
     """
+
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
         return self.backend.exp(x)
@@ -192,6 +203,8 @@ class Abs(Function):
     dx = grad * sign(x)
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.sign = self.backend.sign(x)
         return x * self.sign
@@ -204,6 +217,9 @@ class Sqrt(Function):
     """sqrt: y = sqrt(x)
     dx = grad / (2 * y)
     """
+
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
         return self.backend.sqrt(x)

@@ -45,7 +45,7 @@ class Fused(Function):
             partial = autograd.backward(reference, grad, create_graph=True, accumulate=False,
                                    capture=self.inputs, stop_at_capture=True)
             return tuple(partial.get(id(x)) for x in self.inputs)
-        return tuple(None if a is None else grad._make(a, grad.backend) for a in self.backward_arrays(grad.data))
+        return tuple(None if a is None else grad._make(a, grad.backend) for a in self.backward_arrays(grad._data))
 
 
 def _sigmoid(backend: Any, a: Any) -> Any:

@@ -32,7 +32,7 @@ def normalize_index(x: Tensor, index: Any) -> Any:
                 )
             if not (backend.is_integer(p.dtype) or backend.is_bool(p.dtype)):
                 raise IndexError(f"indexing: index tensors must be integer or bool, got dtype {p.dtype}")
-            p = p.data
+            p = p._data
         elif isinstance(p, list):
             p = backend.asarray(p)
             if p.size and not (backend.is_integer(p.dtype) or backend.is_bool(p.dtype)):
@@ -57,6 +57,8 @@ class GetItem(Function):
     dx = scatter_add(zeros(x.shape), index, grad)   (repeated indices accumulate)
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any, index: Any) -> Any:
         self.index = index
         return x[index]
@@ -70,13 +72,15 @@ class GetItem(Function):
         A loop that reads ``x[t]`` at every step would otherwise build T full-size
         arrays of zeros, one per read: O(T^2) work. Same result, in O(T).
         """
-        buffers.scatter(self.inputs[0], self.index, grad.data)
+        buffers.scatter(self.inputs[0], self.index, grad._data)
 
 
 class IndexAdd(Function):
     """scatter_add: y = zeros(shape); y[index] += v   (repeated indices accumulate)
     dv = grad[index]
     """
+
+    reads_inputs = False
 
     def forward(self, v: Any, shape: tuple[int, ...], index: Any) -> Any:
         self.index = index

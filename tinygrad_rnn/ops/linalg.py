@@ -65,9 +65,9 @@ class MatMul(Function):
         if a.requires_grad:
             buffers.add(a, grad._apply(MatMul, b, transpose_b=not self.transpose_b))
         if self.transpose_b:  # dB = grad^T A
-            buffers.add_product(b, grad.data, a.data)
+            buffers.add_product(b, grad._data, a._data)
         else:  # dB = A^T grad
-            buffers.add_product(b, a.data, grad.data)
+            buffers.add_product(b, a._data, grad._data)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -23,6 +23,8 @@ class Reshape(Function):
     dx = reshape(grad, x.shape)
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return x.reshape(shape)
 
@@ -65,6 +67,8 @@ class Transpose(Function):
     dx = transpose(grad, inverse permutation of axes)
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
         self.axes = axes
         return x.transpose(axes)
@@ -103,6 +107,8 @@ class Cat(Function):
     """cat: y = [x_1, x_2, ...] joined along ``axis``
     dx_k = grad[..., offset_k : offset_k + x_k.shape[axis], ...]   (the slice x_k came from)
     """
+
+    reads_inputs = False
 
     def forward(self, *xs: Any, axis: int) -> Any:
         self.axis = axis
@@ -158,6 +164,8 @@ class Stack(Function):
     dx_k = grad[..., k, ...]   (index k on the new axis)
     """
 
+    reads_inputs = False
+
     def forward(self, *xs: Any, axis: int) -> Any:
         self.axis = axis
         return self.backend.stack(xs, axis=axis)
@@ -182,6 +190,8 @@ class Cast(Function):
     """cast: y = x converted to another floating dtype
     dx = cast(grad, x.dtype)
     """
+
+    reads_inputs = False
 
     def forward(self, x: Any, dtype: Any) -> Any:
         return x.astype(dtype)

@@ -45,6 +45,8 @@ class Sum(Function):
     dx = broadcast_to(grad with the summed axes kept as size 1, x.shape)
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
         self.axes, self.keepdims = axes, keepdims
         return self.backend.sum(x, axis=axes, keepdims=keepdims)
@@ -77,6 +79,8 @@ class Max(Function):
     """max: y = max of x over ``axes``
     dx = broadcast(grad) * [x == y] / (number of maxima)   (ties share the gradient)
     """
+
+    reads_inputs = False
 
     def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
         backend = self.backend
@@ -123,6 +127,8 @@ class BroadcastTo(Function):
     """broadcast_to: y = x repeated along new leading axes and along its size-1 axes
     dx = unbroadcast(grad, x.shape)   (sum over the copies)
     """
+
+    reads_inputs = False
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return self.backend.broadcast_to(x, shape)

@@ -33,6 +33,8 @@ class Clip(Function):
     dx = grad * [lo <= x <= hi]
     """
 
+    reads_inputs = False
+
     def forward(self, x: Any, lo: Any, hi: Any) -> Any:
         self.mask = ((x >= lo) & (x <= hi)).astype(x.dtype)
         return self.backend.clip(x, lo, hi)
@@ -45,6 +47,8 @@ class Where(Function):
     da = unbroadcast(where(cond, grad, 0), a.shape)
     db = unbroadcast(where(cond, 0, grad), b.shape)
     """
+
+    reads_inputs = False
 
     def forward(self, a: Any, b: Any, cond: Any) -> Any:
         self.cond = cond
@@ -122,7 +126,7 @@ def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
     if isinstance(cond, TensorOps):
         if cond.backend is not backend:
             raise RuntimeError(f"where: cond is on {cond.device!r} but a is on {a.device!r}; expected one device")
-        cond = cond.data
+        cond = cond._data
     elif not backend.is_array(cond):
         given = cond
         try:

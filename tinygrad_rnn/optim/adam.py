@@ -61,17 +61,14 @@ class Adam(Optimizer):
         self.eps = check_hyper("Adam", "eps", self.eps)
         self.weight_decay = check_hyper("Adam", "weight_decay", self.weight_decay)
 
-    def update(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
-        d = grad + self.weight_decay * p.data if self.weight_decay else grad
+        d = grad + p * self.weight_decay if self.weight_decay else grad
         step = state["step"] = state.get("step", 0) + 1
-        m = self.buffer(p, state, "exp_avg")
-        v = self.buffer(p, state, "exp_avg_sq")
-        m *= beta1
-        m += (1.0 - beta1) * d
-        v *= beta2
-        v += (1.0 - beta2) * (d * d)
+        m = self.buffer(p, state, "exp_avg").mul_(beta1).add_(d, alpha=1.0 - beta1)
+        v = self.buffer(p, state, "exp_avg_sq").mul_(beta2).add_(d * d, alpha=1.0 - beta2)
         correction1 = 1.0 - beta1**step
         correction2 = 1.0 - beta2**step
         # PyTorch's arrangement of the same formula: lr / c1 * m / (sqrt(v) / sqrt(c2) + eps)
-        self.assign(p, p.data - (self.lr / correction1) * m / (p.backend.sqrt(v) / math.sqrt(correction2) + self.eps))
+        denominator = v.sqrt().div_(math.sqrt(correction2)).add_(self.eps)
+        p.sub_(m.clone().mul_(self.lr / correction1).div_(denominator))

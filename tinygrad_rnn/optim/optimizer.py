@@ -1,10 +1,11 @@
 """``Optimizer``: the parameter list, ``zero_grad``, ``step`` and checkpointable state.
 
 An optimizer holds the parameters (the leaves of the model) and, per parameter, a few
-arrays of state (momentum buffers, moment estimates). ``step()`` reads each ``p.grad``
-and updates each parameter in place (``p.data`` gets the new values, on its device)
-with backend arrays only: no op runs, so nothing is recorded on the tape and the
-parameters stay leaves. Gradient arrays are only read, never written to.
+tensors of state (momentum buffers, moment estimates). ``step()`` reads each ``p.grad``
+and updates each parameter with in-place Tensor ops (``p.sub_(...)``) under
+``no_grad``: nothing is recorded on the tape, the parameters stay leaves, and each
+update takes a new version, so a graph recorded before the step refuses to run its
+backward with the new values. Gradients are only read, never written to.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..autograd import no_grad
-from ..backend import backend_of, host  # noqa: TID253  (state on backend arrays: not yet Tensor API)
 from ..tensor import Tensor
 
 
@@ -83,27 +83,19 @@ class Optimizer:
                         f"{type(self).__name__}.step: params[{i}] is on {p.device!r} but its grad is on "
                         f"{grad.device!r}; expected one device"
                     )
-                self.update(p, grad.data, state)
+                self.update(p, grad, state)
 
-    def update(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
-        """Update ``p.data`` from ``grad`` (a backend array; never write into it)."""
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any]) -> None:
+        """Update ``p`` in place from ``grad`` (never write into ``grad``)."""
         raise NotImplementedError(f"{type(self).__name__} does not define update()")
 
-    @staticmethod
-    def assign(p: Tensor, new: Any) -> None:
-        """Give ``p`` its updated values: the Parameter object is updated in place, its array
-        is replaced, not written into. On the CPU ``Tensor(array)`` shares the caller's
-        NumPy array, which a step must not overwrite behind the caller's back."""
-        p.data = new if new.dtype == p.dtype else new.astype(p.dtype)
-
-    def buffer(self, p: Tensor, state: dict[str, Any], name: str) -> Any:
-        """State array ``name`` of ``p``: zeros at first; follows ``p`` across devices and dtypes."""
+    def buffer(self, p: Tensor, state: dict[str, Any], name: str) -> Tensor:
+        """State tensor ``name`` of ``p``: zeros at first; follows ``p`` across devices and dtypes."""
         buf = state.get(name)
         if buf is None:
-            buf = state[name] = p.backend.zeros(p.shape, p.dtype)
-        elif not p.backend.is_array(buf) or buf.dtype != p.dtype:  # the model was moved with .to()
-            source = backend_of(buf)
-            buf = state[name] = p.backend.from_numpy(source.to_numpy(buf)).astype(p.dtype)
+            buf = state[name] = p.zeros_like()
+        elif buf.device != p.device or buf.dtype != p.dtype:  # the model was moved with .to()
+            buf = state[name] = buf.to(p.device, p.dtype)
         return buf
 
     # ------------------------------------------------------------------ checkpoints
@@ -113,13 +105,13 @@ class Optimizer:
         Keys: each hyperparameter (``"lr"``, ...) and ``"state.{i}.{name}"`` for the
         state of parameter i (in ``params`` order), e.g. ``"state.0.exp_avg"``.
         """
-        out = {name: host.as_host_array(getattr(self, name)) for name in self.hyper_names}
-        for i, (p, state) in enumerate(zip(self.params, self.state, strict=True)):
+        out = {name: _hyper_array(getattr(self, name)) for name in self.hyper_names}
+        for i, state in enumerate(self.state):
             for name, value in state.items():
                 if name in self.counter_names:
-                    out[f"state.{i}.{name}"] = host.as_host_array(int(value))
+                    out[f"state.{i}.{name}"] = Tensor(int(value)).numpy()
                 else:
-                    out[f"state.{i}.{name}"] = p.backend.to_numpy(value).copy()
+                    out[f"state.{i}.{name}"] = value.numpy().copy()
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -184,7 +176,7 @@ class Optimizer:
                     f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' has shape {tuple(value.shape)} "
                     f"but parameter {i} has shape {p.shape}"
                 )
-            state[name] = p.backend.from_numpy(value).astype(p.dtype)
+            state[name] = Tensor(value, device=p.device, dtype=p.dtype)
         return state
 
     def validate(self) -> None:
@@ -195,14 +187,15 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
 
 
+def _hyper_array(value: Any) -> Any:
+    """A hyperparameter (a number, a bool or a tuple of numbers) as a host array; numbers
+    in float64, so a saved learning rate loads back exactly."""
+    return Tensor(value, dtype=None if isinstance(value, bool) else "float64").numpy()
+
+
 def _host_value(value: Any) -> Any:
-    """A state-dict entry (host array, Tensor, device array or number) -> host array or number."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    backend = backend_of(value)
-    if backend is not None:
-        return backend.to_numpy(value)
-    return host.as_host_array(value)
+    """A state-dict entry (host array, Tensor, device array or number) -> host array."""
+    return (value if isinstance(value, Tensor) else Tensor(value)).numpy()
 
 
 def _collect(optimizer: str, params: Any) -> list[Tensor]:

@@ -65,14 +65,12 @@ class SGD(Optimizer):
         if self.nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov=True with momentum=0.0; expected momentum > 0 for Nesterov momentum")
 
-    def update(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
-        d = grad + self.weight_decay * p.data if self.weight_decay else grad
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any]) -> None:
+        d = grad + p * self.weight_decay if self.weight_decay else grad
         if self.momentum:
             if "momentum_buffer" not in state:
-                buf = state["momentum_buffer"] = d.copy()  # a copy: d may be the gradient array itself
+                buf = state["momentum_buffer"] = d.clone()  # a copy: d may be the gradient itself
             else:
-                buf = self.buffer(p, state, "momentum_buffer")
-                buf *= self.momentum
-                buf += d
-            d = d + self.momentum * buf if self.nesterov else buf
-        self.assign(p, p.data - self.lr * d)
+                buf = self.buffer(p, state, "momentum_buffer").mul_(self.momentum).add_(d)
+            d = d + buf * self.momentum if self.nesterov else buf
+        p.sub_(d * self.lr)
