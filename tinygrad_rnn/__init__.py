@@ -14,10 +14,12 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
+from_numpy = Tensor.from_numpy
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "cat", "nn", "optim", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
+    "Tensor", "cat", "from_numpy", "nn", "optim", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
     "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "load_checkpoint", "manual_seed", "no_grad", "save",
     "save_checkpoint",
     "set_grad_enabled", "set_rng_state", "stack", "where",

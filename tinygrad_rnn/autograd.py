@@ -16,10 +16,11 @@ any other computation, so gradients can be differentiated again; under a plain
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from heapq import heappop, heappush
+from heapq import heappop
 from typing import TYPE_CHECKING, Any
 
 from .config import (
+    VERSION_CLOCK,
     anomaly_context,
     config,
     detect_anomaly,
@@ -65,6 +66,7 @@ class Function:
     differentiable = True  # False: the output never requires grad (comparisons, argmax)
     reads_inputs = True  # backward reads the inputs' values (False: only their shapes)
     reads_output = False  # backward reads the output's values (exp, tanh, sigmoid...)
+    returns_view = False  # the output may share the first input's array (reshape, x[t]...)
     clock = 0  # the version clock when the op was recorded (see ops/inplace.py)
     backward_accumulate: Any = None
 
@@ -122,16 +124,12 @@ def backward(
     wanted = {id(t) for t in capture}
     captured: dict[int, Tensor] = {}
     buffers = GradBuffers(create_graph)
-    buffers.add(root, grad)
-    heap = [(-root._seq, root)]
-    queued = {id(root)}
+    buffers.add(root, grad)  # every tensor's first gradient also puts it on buffers.heap
     fast = not (create_graph or config.anomaly)
     with using(grad_enabled=create_graph):
-        while heap:
-            t = heappop(heap)[1]
-            grad = buffers.pop(t)  # dL/dt, complete: every use of t has been visited
-            if grad is None:
-                continue
+        while buffers.heap:
+            t = heappop(buffers.heap)[1]  # the newest tensor still waiting: all its uses are done
+            grad = buffers.pop(t)  # dL/dt, summed over those uses
             if id(t) in wanted:
                 if stop_at_capture:
                     captured[id(t)] = grad  # the caller goes on from here (hooks run there)
@@ -144,16 +142,13 @@ def backward(
                 accumulate_into(t, grad, private=not create_graph and not buffers.last_owned)
             if fn is None:
                 continue
-            check_versions(fn, t)
+            if fn.clock != VERSION_CLOCK[0]:  # some tensor changed in place since fn was recorded
+                check_versions(fn, t)
             if fast and fn.backward_accumulate is not None:
                 fn.backward_accumulate(grad, t, buffers)
             else:
                 grads = _checked_backward(fn, grad, t) if config.anomaly else fn.backward(grad, t)
                 buffers.add_all(fn.inputs, grads)
-            for x in fn.inputs:
-                if x.requires_grad and id(x) not in queued:
-                    queued.add(id(x))
-                    heappush(heap, (-x._seq, x))
     return captured
 
 
@@ -192,7 +187,7 @@ def check_versions(fn: Function, out: Tensor) -> None:
     """Refuse to run ``fn.backward`` if a tensor it reads changed after ``fn`` was recorded."""
     saved = (fn.inputs if fn.reads_inputs else ()) + ((out,) if fn.reads_output else ())
     for k, x in enumerate(saved):
-        if x._version[0] > fn.clock:
+        if x._version is not None and x._version[0] > fn.clock:
             what = "its output" if x is out else f"its input {k}"
             raise RuntimeError(
                 f"backward(): {type(fn).__name__} reads {what} (a tensor of shape {x.shape}, dtype {x.dtype}), "

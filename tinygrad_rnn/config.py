@@ -17,19 +17,45 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+RECORD, ANOMALY = 1, 2  # the bits of ``config.mode``
+
 
 class _Config(threading.local):
-    """The modes of the current thread. Each new thread starts with the defaults."""
+    """The modes of the current thread. Each new thread starts with the defaults.
+
+    ``grad_enabled`` (ops record themselves on the tape) and ``anomaly`` (ops check their
+    results for NaN and Inf) are also kept together as the bits of ``mode``, so the hot
+    path of every op reads one attribute.
+    """
 
     def __init__(self) -> None:
-        self.grad_enabled = True  # ops record themselves on the tape
-        self.anomaly = False  # ops check their results for NaN / Inf
+        self.mode = RECORD
         self.labels: list[str] = []  # what recurrent layers say they are running
         self.in_backward: Any = None  # anomaly mode: the op whose backward is running
         self.scalars: dict[tuple, Any] = {}  # cached 0-d constants for Python numbers
 
+    @property
+    def grad_enabled(self) -> bool:
+        return bool(self.mode & RECORD)
+
+    @grad_enabled.setter
+    def grad_enabled(self, on: bool) -> None:
+        self.mode = self.mode | RECORD if on else self.mode & ~RECORD
+
+    @property
+    def anomaly(self) -> bool:
+        return bool(self.mode & ANOMALY)
+
+    @anomaly.setter
+    def anomaly(self, on: bool) -> None:
+        self.mode = self.mode | ANOMALY if on else self.mode & ~ANOMALY
+
 
 config = _Config()
+
+# The version clock, one for the whole process (not per thread): every in-place change
+# of any tensor takes the next tick (see ops/inplace.py).
+VERSION_CLOCK = [0]
 
 
 @contextlib.contextmanager

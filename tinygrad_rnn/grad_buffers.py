@@ -20,6 +20,7 @@ With ``create_graph`` only ``add`` is used, and the sums are Tensor ops on the t
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,13 +49,20 @@ class GradBuffers:
         self.grads: dict[int, Any] = {}  # id(t) -> Tensor, or _Factors not yet multiplied out
         self.owned: set[int] = set()  # ids whose Tensor holds an array only we reference
         self.last_owned = False  # did the last pop() return an array only the engine made?
+        # The tensors with a gradient waiting, as (-creation order, tensor): heappop gives the
+        # newest, which is created after, so used by, none of the others still waiting.
+        self.heap: list[tuple[int, Tensor]] = []
+
+    def _first(self, t: Tensor, entry: Any) -> None:
+        self.grads[id(t)] = entry
+        heappush(self.heap, (-t._seq, t))
 
     def add(self, t: Tensor, grad: Tensor) -> None:
         """One more use of ``t`` sends back ``grad``: add it to t's sum."""
         key = id(t)
         previous = self.grads.get(key)
         if previous is None:
-            self.grads[key] = grad  # may be shared (Add passes one gradient to both inputs)
+            self._first(t, grad)  # may be shared (Add passes one gradient to both inputs)
         elif self.create_graph:
             self.grads[key] = previous + grad  # recorded: the sum is on the tape
         elif key in self.owned:
@@ -77,15 +85,16 @@ class GradBuffers:
             if grad is not None and x.requires_grad:
                 if id(x) in stored:
                     self.add(x, grad)
-                else:
-                    stored[id(x)] = grad  # the first use's gradient: nothing to add yet
+                else:  # the first use's gradient: nothing to add yet (_first, inlined: hot path)
+                    stored[id(x)] = grad
+                    heappush(self.heap, (-x._seq, x))
 
     def add_product(self, t: Tensor, left: Any, right: Any) -> None:
         """Add left^T @ right to t's sum, deferring the product (plain backward only)."""
         key = id(t)
         previous = self.grads.get(key)
         if previous is None:
-            self.grads[key] = _Factors(left, right)
+            self._first(t, _Factors(left, right))
         elif type(previous) is _Factors:
             previous.lefts.append(left)
             previous.rights.append(right)
@@ -100,9 +109,12 @@ class GradBuffers:
         else:
             fresh = t.backend.zeros(t.shape, grad.dtype)
             previous = self.grads.get(key)
-            if previous is not None:
+            buffer = t._make(fresh, t.backend)
+            if previous is None:
+                self._first(t, buffer)
+            else:
                 fresh += self._array(t, previous)
-            buffer = self.grads[key] = t._make(fresh, t.backend)
+                self.grads[key] = buffer
             self.owned.add(key)
         t.backend.index_add_(buffer._data, index, grad)
 

@@ -8,6 +8,7 @@ so the same seed gives the same initial weights on the CPU and on the GPU.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .backend import host
@@ -18,9 +19,13 @@ _rng = host.new_rng(None)
 def manual_seed(seed: int) -> None:
     """Reseed the library's generator: every later draw becomes reproducible."""
     global _rng
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    try:
+        number = operator.index(seed) if not isinstance(seed, bool) else -1  # NumPy ints too
+    except TypeError:
+        number = -1
+    if number < 0:
         raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
-    _rng = host.new_rng(seed)
+    _rng = host.new_rng(number)
 
 
 def generator() -> Any:

@@ -16,11 +16,11 @@ from typing import Any
 
 from . import autograd
 from .backend import backend_of, get_backend, host
-from .config import config
+from .config import ANOMALY, RECORD, VERSION_CLOCK, config
 from .ops.activation import ActivationOps
 from .ops.creation import CreationOps
 from .ops.elementwise import ElementwiseOps
-from .ops.inplace import CLOCK, InplaceOps
+from .ops.inplace import InplaceOps
 from .ops.linalg import LinalgOps
 from .ops.movement import MovementOps
 from .ops.reduce import ReduceOps
@@ -81,7 +81,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         self.grad = self._ctx = self._hooks = None
         self._retain = self._frozen = False
         self._seq = _next_seq()
-        self._version = [0]
+        self._version = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -91,9 +91,10 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         t = Tensor.__new__(Tensor)
         t._data, t.backend, t.requires_grad = data, backend, requires_grad
         t.grad = t._ctx = t._hooks = None
-        t._retain = t._frozen = False
+        t._retain = False
+        t._frozen = requires_grad  # only leaves are made read-only (see _apply)
         t._seq = _next_seq()
-        t._version = [0]
+        t._version = None  # version 0; a shared one-element list once it changes
         return t
 
     def _lift(self, value: Any) -> Tensor:
@@ -134,23 +135,34 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                                    f"on one device. Move them with .to('{backend.name}').")
         fn = op()
         fn.inputs, fn.backend = inputs, backend
-        data = fn.forward(*[t._data for t in inputs], **params)
-        if config.anomaly:
+        if not others:  # (spelled out: a comprehension costs more than a small op)
+            data = fn.forward(self._data, **params)
+        elif len(others) == 1:
+            data = fn.forward(self._data, others[0]._data, **params)
+        else:
+            data = fn.forward(*[t._data for t in inputs], **params)
+        mode = config.mode
+        if mode & ANOMALY:
             fn.label = config.labels[-1] if config.labels else None
             autograd.check_finite(fn, data, "forward")
-        if config.grad_enabled and op.differentiable:
+        if mode & RECORD and op.differentiable:
             for t in inputs:
                 if t.requires_grad:  # record: the output remembers the op that made it
                     out = Tensor._make(data, backend, True)
                     out._ctx = fn
-                    fn.clock = CLOCK[0]  # backward checks no saved tensor was changed after this
+                    if op.returns_view:  # one array, one version: a write to either is seen
+                        out._version = self._version_box()
+                    fn.clock = VERSION_CLOCK[0]  # backward checks no saved tensor is newer
                     if op.reads_inputs:
                         for x in inputs:
-                            if x._ctx is None and not x._frozen:
+                            if not x._frozen:  # a leaf backward will read: read-only from now on
                                 x._freeze()
                     return out
         fn.inputs = ()  # nothing will call backward: keep no references alive
-        return Tensor._make(data, backend)
+        out = Tensor._make(data, backend)
+        if op.returns_view:
+            out._version = self._version_box()
+        return out
 
     # ---------------------------------------------------------------- properties
     @property
@@ -214,7 +226,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     def detach(self) -> Tensor:
         """The same data, cut from the tape (shares memory; no grad)."""
         t = Tensor._make(self._data, self.backend)
-        t._version = self._version  # one array, one version
+        t._version = self._version_box()  # one array, one version
         return t
 
     def requires_grad_(self, mode: bool = True) -> Tensor:

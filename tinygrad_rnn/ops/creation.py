@@ -68,6 +68,11 @@ class CreationOps(TensorOps):
     def uniform(cls, *shape: Any, low: float = 0.0, high: float = 1.0, requires_grad: bool = False,
                 device: Any = "cpu", dtype: Any = None) -> Tensor:
         """Uniform draws on [low, high) from the library's generator."""
+        for what, bound in (("low", low), ("high", high)):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound != bound:
+                raise ValueError(f"Tensor.uniform: {what}={bound!r}; expected a Python number (not NaN)")
+        if low > high:
+            raise ValueError(f"Tensor.uniform: low={low} is greater than high={high}; expected low <= high")
         return cls._filled("uniform", lambda b, s, d: b.uniform(random.generator(), low, high, s, d),
                            shape, requires_grad, device, dtype)
 
@@ -88,6 +93,16 @@ class CreationOps(TensorOps):
     def ones_like(self) -> Tensor:
         return self._make(self.backend.ones(self.shape, self.dtype), self.backend)
 
+    @classmethod
+    def from_numpy(cls, array: Any) -> Tensor:
+        """A CPU tensor that shares ``array``'s memory (``Tensor(array)`` copies): writes to
+        one are seen by the other, as with ``torch.from_numpy``."""
+        backend = get_backend("cpu")
+        if not backend.is_array(array) or array.dtype.kind not in "biuf":
+            given = f"an array of dtype {array.dtype}" if backend.is_array(array) else f"a {type(array).__name__}"
+            raise TypeError(f"from_numpy: got {given}; expected a numpy.ndarray of bools, ints or floats")
+        return cls._make(array, backend)
+
     # -------------------------------------------------- copies of this tensor
     def to(self, device: Any = None, dtype: Any = None) -> Tensor:
         """This tensor on ``device`` and/or as ``dtype``; differentiable for float casts.
@@ -98,7 +113,8 @@ class CreationOps(TensorOps):
         out = self
         if device is not None and get_backend(device) is not self.backend:
             backend = get_backend(device)
-            out = self._make(backend.from_numpy(self.numpy()), backend, self.requires_grad)
+            out = self._make(backend.from_numpy(self.numpy()), backend)
+            out.requires_grad = self.requires_grad
         return out if dtype is None else out.astype(dtype)
 
     def cpu(self) -> Tensor:

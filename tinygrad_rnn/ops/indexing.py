@@ -58,6 +58,7 @@ class GetItem(Function):
     """
 
     reads_inputs = False
+    returns_view = True
 
     def forward(self, x: Any, index: Any) -> Any:
         self.index = index

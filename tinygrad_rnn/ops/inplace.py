@@ -20,13 +20,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..backend import backend_of
-from ..config import config
+from ..config import VERSION_CLOCK, config
 from .base import TensorOps
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-
-CLOCK = [0]  # the version clock: one tick per in-place change of any tensor
 
 
 class InplaceOps(TensorOps):
@@ -49,9 +47,15 @@ class InplaceOps(TensorOps):
         self._bump_version()
         self._data, self.backend, self._frozen = array, backend, False
 
+    def _version_box(self) -> list[int]:
+        """The tensor's version, a one-element list shared with the tensors that share its array."""
+        if self._version is None:
+            self._version = [0]
+        return self._version
+
     def _bump_version(self) -> None:
-        CLOCK[0] += 1
-        self._version[0] = CLOCK[0]
+        VERSION_CLOCK[0] += 1
+        self._version_box()[0] = VERSION_CLOCK[0]
 
     def _freeze(self) -> None:
         """Make the raw array read-only: a recorded op will read it in backward."""
@@ -65,9 +69,11 @@ class InplaceOps(TensorOps):
                 f"{name}: an in-place change of a tensor that requires grad, with grad mode on; expected it "
                 "inside `with tr.no_grad():` (as an optimizer does), or an out-of-place op (e.g. t = t + x)"
             )
+        if not self.backend.is_array(self._data):  # a NumPy scalar (0-d results): make it an array
+            self._data = self.backend.asarray(self._data)
         if not self.backend.set_writeable(self._data, True):
-            raise RuntimeError(f"{name}: the tensor's array is a read-only view (of an array a recorded graph "
-                               "reads); expected a tensor that owns its array (use .clone())")
+            raise RuntimeError(f"{name}: the tensor's array is a read-only view of an array that a recorded op "
+                               "reads to compute a gradient; expected a tensor that owns its array (use .clone())")
         self._frozen = False
         self._bump_version()
 

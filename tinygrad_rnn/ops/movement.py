@@ -24,6 +24,7 @@ class Reshape(Function):
     """
 
     reads_inputs = False
+    returns_view = True
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return x.reshape(shape)
@@ -68,6 +69,7 @@ class Transpose(Function):
     """
 
     reads_inputs = False
+    returns_view = True
 
     def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
         self.axes = axes

@@ -129,6 +129,7 @@ class BroadcastTo(Function):
     """
 
     reads_inputs = False
+    returns_view = True
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return self.backend.broadcast_to(x, shape)
