@@ -101,14 +101,8 @@ def gradcheck(
     return True
 
 
-def gradgradcheck(
-    fn: Callable[..., Any],
-    *inputs: Any,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    seed: int = 0,
-) -> bool:
+def gradgradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of x -> sum_k <dJ/dx_k, u_k>.
 
     The gradient is computed with ``create_graph=True``, so this differentiates every

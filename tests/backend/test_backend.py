@@ -62,6 +62,8 @@ CASES = {
     "full": (lambda b, d: b.full((2, 2), 7.5, b.float32), np.full((2, 2), 7.5, np.float32)),
     "eye": (lambda b, d: b.eye(3, b.float64), np.eye(3)),
     "arange": (lambda b, d: b.arange(5, b.int64), np.arange(5)),
+    "qr": (lambda b, d: [abs(q) for q in b.qr(d(X.T @ X + np.eye(3)))],
+           [abs(q) for q in np.linalg.qr(X.T @ X + np.eye(3))]),
     "set_writeable": (lambda b, d: _write_refused(b, d), [True, False, True]),
     # Random draws: the same seed gives the same numbers on every backend.
     "normal": (lambda b, d: b.normal(np.random.default_rng(5), (2, 3), b.float64),

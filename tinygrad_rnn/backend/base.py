@@ -119,6 +119,11 @@ class Backend:
         """Uniform draws on [low, high)."""
         return self.from_numpy(host.uniform(rng, low, high, shape, dtype))
 
+    # ------------------------------------------------------------ linear algebra
+    def qr(self, a: Any) -> tuple[Any, Any]:
+        """The reduced QR decomposition of a matrix: a = q @ r, q with orthonormal columns."""
+        return self.xp.linalg.qr(a)
+
     # ---------------------------------------------------------- reductions
     def sum(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         return self.xp.sum(a, axis=axis, keepdims=keepdims)

@@ -9,7 +9,7 @@ from .activation import AddTanh, LogSoftmax, Relu, Sigmoid, Softmax, Tanh, add_t
 from .elementwise import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sqrt, Sub
 from .fused import GRUPointwise, LSTMPointwise, gru_pointwise, lstm_pointwise
 from .indexing import GetItem, IndexAdd, getitem, index_add
-from .linalg import MatMul, matmul
+from .linalg import MatMul, matmul, qr
 from .movement import Cast, Cat, Reshape, Stack, Transpose, cast, cat, reshape, stack, transpose
 from .reduce import ArgMax, BroadcastTo, Max, Sum, broadcast_to, mean, reduce_max, reduce_sum, unbroadcast
 from .select import Clip, Compare, Where, where
@@ -19,5 +19,5 @@ __all__ = [
     "GRUPointwise", "IndexAdd", "LSTMPointwise", "Log", "LogSoftmax", "MatMul", "Max", "Mul", "Neg", "Pow",
     "PowScalar", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose",
     "Where", "add_tanh", "broadcast_to", "cast", "cat", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
-    "matmul", "mean", "reduce_max", "reduce_sum", "reshape", "stack", "transpose", "unbroadcast", "where",
+    "matmul", "mean", "qr", "reduce_max", "reduce_sum", "reshape", "stack", "transpose", "unbroadcast", "where",
 ]

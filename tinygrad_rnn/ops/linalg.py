@@ -40,18 +40,14 @@ class MatMul(Function):
         a, b = self.inputs
         ta, tb = self.transpose_a, self.transpose_b
         grad_a = grad_b = None
-        if a.requires_grad:
-            if ta:
-                grad_a = b._apply(MatMul, grad, transpose_a=tb, transpose_b=True)
-            else:
-                grad_a = grad._apply(MatMul, b, transpose_b=not tb)
-            grad_a = unbroadcast(grad_a, a.shape)
-        if b.requires_grad:
-            if tb:
-                grad_b = grad._apply(MatMul, a, transpose_a=True, transpose_b=ta)
-            else:
-                grad_b = a._apply(MatMul, grad, transpose_a=not ta)
-            grad_b = unbroadcast(grad_b, b.shape)
+        if a.requires_grad:  # grad op(B)^T, or its transpose op(B) grad^T when A is read transposed
+            product = b._apply(MatMul, grad, transpose_a=tb, transpose_b=True) if ta else \
+                grad._apply(MatMul, b, transpose_b=not tb)
+            grad_a = unbroadcast(product, a.shape)
+        if b.requires_grad:  # op(A)^T grad, or its transpose grad^T op(A) when B is read transposed
+            product = grad._apply(MatMul, a, transpose_a=True, transpose_b=ta) if tb else \
+                a._apply(MatMul, grad, transpose_a=not ta)
+            grad_b = unbroadcast(product, b.shape)
         return grad_a, grad_b
 
     def backward_accumulate(self, grad: Tensor, out: Tensor, buffers: GradBuffers) -> None:
@@ -102,6 +98,17 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if b.ndim == 1:
         y = reshape(y, y.shape[:-1])
     return y
+
+
+def qr(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(Q, R) with x = Q R, Q with orthonormal columns, R upper triangular, for a 2-D x.
+
+    Not differentiable: it serves orthogonal initialisation (``nn.init.orthogonal_``).
+    """
+    if x.ndim != 2:
+        raise ValueError(f"qr: x has shape {shape_str(x.shape)}; expected a matrix (2-D)")
+    q, r = x.backend.qr(x._data)
+    return x._make(q, x.backend), x._make(r, x.backend)
 
 
 class LinalgOps(TensorOps):
