@@ -39,6 +39,7 @@ fuzz_settings = settings(
     derandomize=os.environ.get("CI", "").lower() == "true",
 )
 DTYPES = ("float32", "float64", "int64", "bool")
+NARROW_INTS = ("int8", "uint8", "int16", "uint16", "int32", "uint32")  # indices and labels come in these too
 
 
 # --------------------------------------------------------------------- the oracle
@@ -115,6 +116,9 @@ def _elements(dtype: str) -> st.SearchStrategy:
         return st.booleans()
     if dtype == "int64":
         return st.integers(-6, 6) | st.sampled_from([0, 1, 2**40, -(2**40)])
+    if dtype in NARROW_INTS:  # small values, and the extremes where -x or x + 1 overflows
+        info = np.iinfo(dtype)
+        return st.integers(max(info.min, -6), 6) | st.sampled_from([int(info.min), int(info.max)])
     width = 32 if dtype == "float32" else 64
     return st.floats(-10, 10, width=width) | st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e30, -1e30])
 
@@ -125,6 +129,8 @@ shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 @st.composite
 def arrays(draw: Any, shape: Any = None, dtypes: tuple[str, ...] = DTYPES) -> np.ndarray:
     dtype = draw(st.sampled_from(dtypes))
+    if dtype == "int64" and draw(st.integers(0, 3)) == 0:
+        dtype = draw(st.sampled_from(NARROW_INTS))
     shape = draw(shapes) if shape is None else shape
     return draw(hnp.arrays(np.dtype(dtype), shape, elements=_elements(dtype)))
 
@@ -150,12 +156,16 @@ axes = st.none() | st.integers(-4, 4) | st.tuples(st.integers(-4, 4)) | st.tuple
 # Not a size: 2**70 as a layer count would (rightly) try to allocate forever.
 junk = st.sampled_from([None, "a", 1.5, [1, "x"], {"k": 1}, object(), (), [], -1, True, math.nan])
 huge = st.sampled_from([2**70, -(2**70), 1e300])
-sizes = st.integers(-1, 4) | st.sampled_from([0, True, 2.0, "3", None])
+# NumPy scalars go wherever Python numbers do (sizes, lengths, seeds, operands).
+numpy_scalars = st.sampled_from([np.int64(2), np.int32(3), np.int8(-128), np.uint8(255), np.float32(1.5),
+                                 np.float64(-0.5), np.bool_(True), np.uint16(1)])
+sizes = st.integers(-1, 4) | st.sampled_from([0, True, 2.0, "3", None, np.int64(3), np.int32(2), np.uint8(1)])
 
 
 def operand(draw: Any) -> Any:
     """Something for the other side of an operator: a tensor, a Python number, an array or junk."""
-    return draw(st.one_of(tensors(), st.integers(-3, 3), st.floats(-3, 3), st.booleans(), arrays(), junk, huge))
+    return draw(st.one_of(tensors(), st.integers(-3, 3), st.floats(-3, 3), st.booleans(), arrays(), junk, huge,
+                          numpy_scalars))
 
 
 # ------------------------------------------------------------------------- targets
@@ -692,7 +702,7 @@ def damaged_files(data: Any) -> None:
 
 @target
 def seeding(data: Any) -> None:
-    attempt(lambda: tr.manual_seed(data.draw(st.integers(-2, 2**70) | junk)))
+    attempt(lambda: tr.manual_seed(data.draw(st.integers(-2, 2**70) | junk | numpy_scalars)))
     state = tr.get_rng_state()
     broken = data.draw(st.sampled_from(["drop", "junk", "none"]))
     if broken == "drop":
