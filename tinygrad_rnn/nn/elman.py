@@ -18,7 +18,7 @@ from .cells import uniform_parameter
 from .functional import activation
 from .linear import check_size
 from .module import Module
-from .unroll import Ragged, State, check_input, check_lengths, check_state, project, unroll
+from .unroll import State, check_state, project, sequence_batch, unroll
 
 Activation = str | Callable[[Tensor], Tensor]
 
@@ -147,18 +147,17 @@ class ElmanRNN(Module):
                 are not one int in 1..T per sequence.
         """
         name, m = type(self).__name__, self.state_size
-        x, _ = check_input(name, x, self.input_size, unbatched_ok=False)
-        T, B = x.shape[0], x.shape[1]
+        x, _, ragged = sequence_batch(name, x, self.input_size, lengths, unbatched_ok=False)
+        B = x.shape[1]
         if s0 is None:
             s0 = Tensor.zeros(B, m, device=x.device, dtype=x.dtype)
         s0 = check_state(name, "s0", s0, (B, m), f"(B, m) = ({B}, {m})")
-        ragged = Ragged(x, check_lengths(name, lengths, T, B))
         W_T = self._recurrent_weights()
 
         def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
             return (self._step(inputs_t, state[0], W_T),)
 
-        terms = self._input_terms(ragged.trim(x))
+        terms = self._input_terms(x)
         s, _ = unroll(step, terms, (s0,), ragged, name + " time step {t}", count_from=1)
         g = ragged.zero_past_ends(self.f_o(project(s, self.W_o, self.W_o0)))  # (C.30-C.31) for all t at once
         return ragged.pad(g), ragged.pad(s)

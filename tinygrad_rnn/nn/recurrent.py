@@ -16,7 +16,7 @@ from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step, un
 from .functional import activation, dropout
 from .linear import check_size
 from .module import Module
-from .unroll import Ragged, State, check_input, check_lengths, initial_states, project, unroll
+from .unroll import Ragged, State, initial_states, project, sequence_batch, unroll
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -78,11 +78,9 @@ class _RNNBase(Module):
                 given and what was expected are named).
         """
         name, L, D = type(self).__name__, self.num_layers, self.num_directions
-        x, unbatched = check_input(name, x, self.input_size, self.batch_first)
-        T, B = x.shape[0], x.shape[1]
-        ragged = Ragged(x, check_lengths(name, lengths, T, B))
-        states = initial_states(name, hx, x, unbatched, L * D, self.hidden_size, 2 if self.gates == 4 else 1)
-        layer_input, finals = ragged.trim(x), []
+        layer_input, unbatched, ragged = sequence_batch(name, x, self.input_size, lengths, self.batch_first)
+        states = initial_states(name, hx, layer_input, unbatched, L * D, self.hidden_size, 2 if self.gates == 4 else 1)
+        T, finals = ragged.T, []
         for k in range(L):
             outputs = []
             for d in range(D):

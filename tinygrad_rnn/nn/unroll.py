@@ -57,20 +57,22 @@ class Ragged:
     """How far to run a batch whose sequences have ``lengths`` (None: all T steps).
 
     ``steps`` is the longest length: steps where every sequence has ended are skipped
-    (and padded back with zeros by :meth:`pad`). ``valid`` (steps, B, 1) is True while
-    sequence b is running at step t; ``step[t]`` is its slice (B, 1).
+    (and padded back with zeros by :meth:`pad`). ``running`` (T, B, 1) is True while
+    sequence b is running at step t, ``valid`` is its first ``steps`` steps, and
+    ``step[t]`` its slice (B, 1).
     """
 
-    def __init__(self, x: Tensor, lengths: list[int] | None) -> None:
-        T, B = x.shape[0], x.shape[1]
+    def __init__(self, T: int, B: int, lengths: list[int] | None, device: Any = "cpu") -> None:
         self.T = T
         self.steps = T if lengths is None else max(lengths)
         self.min_length = self.steps if lengths is None else min(lengths)
+        self.running: Tensor | None = None
         self.valid: Tensor | None = None
         self.step: list[Tensor] = []
         if lengths is not None:
-            ends = Tensor(lengths, device=x.device).reshape(1, B, 1)
-            self.valid = Tensor.arange(self.steps, device=x.device).reshape(self.steps, 1, 1) < ends
+            ends = Tensor(lengths, device=device).reshape(1, B, 1)
+            self.running = Tensor.arange(T, device=device).reshape(T, 1, 1) < ends
+            self.valid = self.trim(self.running)
             self.step = unbind_time(self.valid)
 
     def trim(self, x: Tensor) -> Tensor:
@@ -152,14 +154,19 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
     return None if min(lengths) == T else lengths
 
 
-def check_input(name: str, x: Any, input_size: int, batch_first: bool = False,
-                unbatched_ok: bool = True) -> tuple[Tensor, bool]:
-    """x as time-major (T, B, I), and whether it came unbatched as (T, I).
+def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first: bool = False,
+                   unbatched_ok: bool = True) -> tuple[Tensor, bool, Ragged]:
+    """x as time-major (steps, B, I) with its padding set to 0, whether it came unbatched, its lengths.
+
+    Padding (the steps past each sequence's length) is replaced by exact zeros with
+    ``where`` before any other op reads x: whatever it holds (NaN, Inf, old data) reaches
+    neither an output nor a gradient (0 * NaN is NaN, but ``where`` only selects), the
+    gradient of x there is exactly 0, and anomaly mode has nothing to report.
 
     Raises:
-        TypeError: x is not a Tensor.
+        TypeError: x is not a Tensor; lengths are not ints.
         ValueError: x is not (T, B, input_size) (or (T, input_size) when ``unbatched_ok``),
-            or has no time steps.
+            or has no time steps; lengths are not B ints in 1..T.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input x is a {type(x).__name__}; expected a Tensor")
@@ -170,14 +177,20 @@ def check_input(name: str, x: Any, input_size: int, batch_first: bool = False,
             f"{name}: input x has shape {x.shape}; expected {layout}{also} "
             f"(input_size={input_size}, batch_first={batch_first})"
         )
-    if x.shape[1 if batch_first and x.ndim == 3 else 0] == 0:
+    unbatched, batch_first = x.ndim == 2, batch_first and x.ndim == 3
+    T, B = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], 1 if unbatched else x.shape[1])
+    if T == 0:
         raise ValueError(f"{name}: input x has 0 time steps (x has shape {x.shape}); expected T >= 1")
-    unbatched = x.ndim == 2
+    ragged = Ragged(T, B, check_lengths(name, lengths, T, B), x.device)
+    if ragged.running is not None:  # in x's own layout, so that no op sees the padding first
+        running = ragged.running
+        x = where(running.reshape(T, 1) if unbatched else running.transpose(1, 0, 2) if batch_first else running,
+                  x, 0.0)
     if unbatched:
-        x = x.reshape(x.shape[0], 1, input_size)
+        x = x.reshape(T, 1, input_size)
     elif batch_first:
         x = x.transpose(1, 0, 2)
-    return x, unbatched
+    return ragged.trim(x), unbatched, ragged
 
 
 def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
