@@ -13,8 +13,8 @@ from typing import Any
 
 from ..ops import add_tanh, gru_pointwise, lstm_pointwise
 from ..tensor import Tensor
+from .checks import check_size
 from .functional import activation
-from .linear import check_size
 from .module import Module, Parameter
 from .unroll import check_state, project
 

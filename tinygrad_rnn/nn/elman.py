@@ -15,8 +15,8 @@ from typing import Any
 
 from ..tensor import Tensor
 from .cells import uniform_parameter
+from .checks import check_size
 from .functional import activation
-from .linear import check_size
 from .module import Module
 from .unroll import State, check_state, project, sequence_batch, unroll
 

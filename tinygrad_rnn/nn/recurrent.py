@@ -13,8 +13,8 @@ from ..autograd import anomaly_context
 from ..ops import cat, stack
 from ..tensor import Tensor
 from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step, uniform_parameter
+from .checks import check_size
 from .functional import activation, dropout
-from .linear import check_size
 from .module import Module
 from .unroll import Ragged, State, initial_states, project, sequence_batch, unroll
 

@@ -1,0 +1,90 @@
+"""Argument checks shared by the layers and losses: integers and index ranges.
+
+Whole numbers are accepted as Python ints or NumPy integer scalars (``np.int64(3)``,
+what indexing an array gives), and always come back as Python ints; bools, floats and
+strings are refused. Index tensors (token ids, class targets) of any integer dtype are
+range-checked in 64 bits, so an ``int8`` id of -128 or a ``uint8`` label of 255 is
+judged by its true value, never by one that wrapped around.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ..tensor import Tensor
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` as a Python int if it is a whole-number type (int, NumPy integer), else None.
+
+    A bool is not a number here (``True`` as a size is a mistake), nor a float (3.0).
+    """
+    if isinstance(value, bool) or isinstance(value, Tensor):
+        return None
+    try:
+        return operator.index(value)  # int and NumPy integers; NumPy's bool and floats refuse
+    except TypeError:
+        return None
+
+
+def check_size(layer: str, name: str, value: Any) -> int:
+    """A layer size must be a positive int (or NumPy integer); say which one was wrong otherwise.
+
+    Raises:
+        ValueError: ``value`` is not a whole number >= 1 (the layer, the name and the value are named).
+    """
+    size = as_int(value)
+    if size is None or size < 1:
+        raise ValueError(f"{layer}: {name}={value!r}; expected a positive int")
+    return size
+
+
+def is_integer(t: Tensor) -> bool:
+    """Whether t holds integers (indices): its dtype is a signed or unsigned int."""
+    return t.dtype.kind in "iu"
+
+
+def widened(ids: Tensor) -> Tensor:
+    """The integer tensor ``ids``, flattened, in a type that holds each of its values exactly.
+
+    int64 holds every value of int8..int64 and uint8..uint32; uint64 stays uint64 (its
+    values past 2^63 - 1 would wrap around in int64).
+    """
+    flat = ids.reshape(-1)
+    return flat if ids.dtype.kind == "u" and ids.dtype.itemsize == 8 else flat.long()
+
+
+def first_out_of_range(ids: Tensor, n: int) -> int | None:
+    """The first value of the integer tensor ``ids`` outside [0, n - 1] as a Python int; None if none.
+
+    Compares in 64 bits (:func:`widened`), with no arithmetic that could overflow; one
+    host round trip.
+    """
+    flat = widened(ids)
+    if flat.shape[0] == 0:
+        return None
+    outside = (flat < 0).long() + (flat >= n).long()  # 1 where out of range (never both)
+    value = int(flat[outside.argmax()].item())  # argmax: the first 1, or entry 0 when all are 0
+    return None if 0 <= value < n else value
+
+
+def check_ignore_index(name: str, ignore_index: Any) -> int | None:
+    """``ignore_index`` as a Python int (None stays None).
+
+    Raises:
+        TypeError: it is not a whole number (a string, a bool, a float).
+        ValueError: it does not fit in int64, the type targets are compared in.
+    """
+    if ignore_index is None:
+        return None
+    value = as_int(ignore_index)
+    if value is None:
+        raise TypeError(f"{name}: ignore_index={ignore_index!r} ({type(ignore_index).__name__}); "
+                        "expected an int (a class index never used as a target, e.g. -100) or None")
+    if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        raise ValueError(f"{name}: ignore_index={value} does not fit in int64; expected an int in "
+                         f"[{INT64_RANGE[0]}, {INT64_RANGE[1]}]")
+    return value
