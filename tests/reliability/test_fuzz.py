@@ -610,7 +610,7 @@ def state_dicts(data: Any) -> None:
 
 @target
 def module_methods(data: Any) -> None:
-    model = nn.Sequential([nn.Linear(2, 3), nn.Linear(3, 1)])
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     device = data.draw(st.sampled_from(["cpu", "strict", "tpu", None, 0]))
     dtype = data.draw(st.sampled_from(["float32", "float64", "int64", "bool", "nonsense", None, 2]))
     _, err = attempt(lambda: model.to(device=device, dtype=dtype))

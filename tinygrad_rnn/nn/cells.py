@@ -71,9 +71,9 @@ class _Cell(Module):
         self.input_size = check_size(name, "input_size", input_size)
         self.hidden_size = check_size(name, "hidden_size", hidden_size)
         self.bias = bool(bias)
-        G, bound = self.gates * hidden_size, 1.0 / hidden_size**0.5
-        self.weight_ih = uniform_parameter((G, input_size), bound, device, dtype)
-        self.weight_hh = uniform_parameter((G, hidden_size), bound, device, dtype)
+        G, bound = self.gates * self.hidden_size, 1.0 / self.hidden_size**0.5
+        self.weight_ih = uniform_parameter((G, self.input_size), bound, device, dtype)
+        self.weight_hh = uniform_parameter((G, self.hidden_size), bound, device, dtype)
         if self.bias:
             self.bias_ih = uniform_parameter((G,), bound, device, dtype)
             self.bias_hh = uniform_parameter((G,), bound, device, dtype)

@@ -94,9 +94,8 @@ class ElmanRNN(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        for what, size in (("input_size", input_size), ("state_size", state_size), ("output_size", output_size)):
-            check_size(name, what, size)
-        m, n = state_size, output_size
+        input_size, m, n = (check_size(name, what, size) for what, size in
+                   (("input_size", input_size), ("state_size", state_size), ("output_size", output_size)))
         self.input_size, self.state_size, self.output_size, self.bias = input_size, m, n, bool(bias)
         self.f_s = activation(f_s, _STATE_ACTIVATIONS, f"{name} f_s")
         self.f_o = activation(f_o, _OUTPUT_ACTIVATIONS, f"{name} f_o")
@@ -215,7 +214,7 @@ class GatedRNN(ElmanRNN):
         dtype: Any = None,
     ) -> None:
         super().__init__(input_size, state_size, output_size, f_s, f_o, bias, device, dtype)
-        m = state_size
+        input_size, m = self.input_size, self.state_size
         bound = 1.0 / math.sqrt(m)
         self.W_gx = uniform_parameter((m, input_size), bound, device, dtype)
         self.W_gs = uniform_parameter((m, m), bound, device, dtype)

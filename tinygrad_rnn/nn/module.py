@@ -232,7 +232,24 @@ class ModuleList(Module):
 
 
 class Sequential(ModuleList):
-    """Modules applied one after the other."""
+    """Modules applied one after the other: ``Sequential(m1, m2)(x)`` is ``m2(m1(x))``.
+
+    Raises:
+        TypeError: an argument is not a Module (a list of modules passed as one
+            argument is named, with the fix: ``Sequential(*modules)``).
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            given = modules[0]
+            raise TypeError(
+                f"Sequential: got one {type(given).__name__} of {len(given)} modules as its argument; expected "
+                "the modules themselves as arguments: write nn.Sequential(*modules)"
+            )
+        for k, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {k} is a {type(m).__name__}; expected a Module")
+        super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
         for m in self:

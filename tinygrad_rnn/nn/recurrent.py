@@ -44,12 +44,13 @@ class _RNNBase(Module):
         self.bias, self.batch_first, self.bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
         self.dropout = float(dropout)
         self.num_directions = 2 if self.bidirectional else 1
-        G, bound = self.gates * hidden_size, 1.0 / hidden_size**0.5
-        for k in range(num_layers):  # PyTorch's order, so both draw and list parameters alike
-            layer_input = input_size if k == 0 else hidden_size * self.num_directions
+        H = self.hidden_size
+        G, bound = self.gates * H, 1.0 / H**0.5
+        for k in range(self.num_layers):  # PyTorch's order, so both draw and list parameters alike
+            layer_input = self.input_size if k == 0 else H * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
                 setattr(self, f"weight_ih_l{k}{suffix}", uniform_parameter((G, layer_input), bound, device, dtype))
-                setattr(self, f"weight_hh_l{k}{suffix}", uniform_parameter((G, hidden_size), bound, device, dtype))
+                setattr(self, f"weight_hh_l{k}{suffix}", uniform_parameter((G, H), bound, device, dtype))
                 if self.bias:
                     setattr(self, f"bias_ih_l{k}{suffix}", uniform_parameter((G,), bound, device, dtype))
                     setattr(self, f"bias_hh_l{k}{suffix}", uniform_parameter((G,), bound, device, dtype))

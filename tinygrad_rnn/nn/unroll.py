@@ -24,6 +24,7 @@ from typing import Any
 from ..autograd import anomaly_context, is_anomaly_enabled
 from ..ops import cat, stack, where
 from ..tensor import Tensor
+from .checks import as_int
 
 State = tuple[Tensor, ...]
 Step = Callable[[tuple[Tensor, ...], State], State]
@@ -135,17 +136,21 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
     """
     if lengths is None:
         return None
-    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array
+    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array or scalar
         lengths = lengths.tolist()
-    if isinstance(lengths, int) and not isinstance(lengths, bool) and B == 1:
+    if as_int(lengths) is not None and B == 1:
         lengths = [lengths]
     if not isinstance(lengths, (list, tuple)):
         kind = type(lengths).__name__
         raise TypeError(f"{name}: lengths is {lengths!r}; expected a list of {B} ints, got {kind}")
-    lengths = list(lengths)
-    for n in lengths:
-        if isinstance(n, bool) or not isinstance(n, int):
+    if B == 0:
+        raise ValueError(f"{name}: lengths={list(lengths)!r} for a batch of 0 sequences (x has B = 0); "
+                         "expected at least one sequence when lengths are given")
+    as_ints = [as_int(n) for n in lengths]
+    for n, value in zip(lengths, as_ints, strict=True):
+        if value is None:
             raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
+    lengths = as_ints
     if len(lengths) != B:
         raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
     bad = [n for n in lengths if not 1 <= n <= T]
