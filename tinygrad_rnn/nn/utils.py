@@ -6,6 +6,7 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
+from ..autograd import no_grad
 from ..ops import cat, stack
 from ..tensor import Tensor
 
@@ -60,16 +61,16 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> f
     if not limit >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm={max_norm!r}; expected a number >= 0")
     with_grad = [p for p in _tensors("clip_grad_norm_", parameters) if p.grad is not None]
-    squares = 0.0
-    for p in with_grad:
-        backend = p.grad.backend
-        grad = p.grad.data.astype(backend.float64)  # accumulate in float64: one host float per tensor
-        squares += float(backend.scalar(backend.sum(grad * grad)))
-    total_norm = math.sqrt(squares)
-    scale = limit / (total_norm + CLIP_EPS)
-    if scale < 1.0:
+    with no_grad():  # bookkeeping on gradients, never itself differentiated
+        squares = 0.0
         for p in with_grad:
-            p.grad = p.grad._make(p.grad.data * scale, p.grad.backend)  # a new array: the old one may be shared
+            grad = p.grad.double()  # accumulate in float64: one host float per tensor
+            squares += float((grad * grad).sum().item())
+        total_norm = math.sqrt(squares)
+        scale = limit / (total_norm + CLIP_EPS)
+        if scale < 1.0:
+            for p in with_grad:
+                p.grad = p.grad * scale  # a new tensor: the old gradient may be shared
     return total_norm
 
 
@@ -115,8 +116,8 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
         missing = t_max - s.shape[0]
         if missing:
             try:
-                pad = s._make(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype), s.backend)
-            except OverflowError:
+                pad = Tensor.full((missing, *s.shape[1:]), padding_value, device=s.device, dtype=s.dtype)
+            except ValueError:
                 raise ValueError(f"pad_sequence: padding_value={padding_value!r} does not fit in dtype {s.dtype}; "
                                  "expected a smaller number") from None
             s = cat([s, pad], axis=0)
