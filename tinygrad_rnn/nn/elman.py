@@ -81,41 +81,30 @@ class ElmanRNN(Module):
         [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        state_size: int,
-        output_size: int,
-        f_s: Activation = "tanh",
-        f_o: Activation = "identity",
-        bias: bool = True,
-        device: Any = "cpu",
-        dtype: Any = None,
-    ) -> None:
+    # name: shape, in the sizes l (input), m (state), n (output) (notes C.10-C.14); the
+    # offsets (names ending in 0) are None with bias=False
+    _parameter_shapes = {"W_sx": "ml", "W_ss": "mm", "W_ss0": "m", "W_o": "nm", "W_o0": "n"}
+    _input_weights = (("W_sx", "W_ss0"),)  # the terms of the step that depend on x_t only
+    _recurrent_weights = ("W_ss",)  # those that multiply s_{t-1}
+
+    def __init__(self, input_size: int, state_size: int, output_size: int, f_s: Activation = "tanh",
+                 f_o: Activation = "identity", bias: bool = True, device: Any = "cpu", dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
-        input_size, m, n = (check_size(name, what, size) for what, size in
-                   (("input_size", input_size), ("state_size", state_size), ("output_size", output_size)))
-        self.input_size, self.state_size, self.output_size, self.bias = input_size, m, n, bool(bias)
+        sizes = {"l": check_size(name, "input_size", input_size), "m": check_size(name, "state_size", state_size),
+                 "n": check_size(name, "output_size", output_size)}
+        self.input_size, self.state_size, self.output_size = sizes["l"], sizes["m"], sizes["n"]
+        self.bias = bool(bias)
         self.f_s = activation(f_s, _STATE_ACTIVATIONS, f"{name} f_s")
         self.f_o = activation(f_o, _OUTPUT_ACTIVATIONS, f"{name} f_o")
         self._f_names = tuple(a if isinstance(a, str) else getattr(a, "__name__", repr(a)) for a in (f_s, f_o))
-        bound = 1.0 / math.sqrt(m)
-        self.W_sx = uniform_parameter((m, input_size), bound, device, dtype)
-        self.W_ss = uniform_parameter((m, m), bound, device, dtype)
-        self.W_ss0 = uniform_parameter((m,), bound, device, dtype) if bias else None
-        self.W_o = uniform_parameter((n, m), bound, device, dtype)
-        self.W_o0 = uniform_parameter((n,), bound, device, dtype) if bias else None
+        bound = 1.0 / math.sqrt(self.state_size)
+        for key, shape in self._parameter_shapes.items():
+            keep = self.bias or not key.endswith("0")
+            value = uniform_parameter(tuple(sizes[c] for c in shape), bound, device, dtype) if keep else None
+            setattr(self, key, value)
 
     # ------------------------------------------------------------------ the model
-    def _input_terms(self, x: Tensor) -> tuple[Tensor, ...]:
-        """The parts of the step that depend on x_t only, for all t at once: W^sx x_t + W_0^ss (C.28)."""
-        return (project(x, self.W_sx, self.W_ss0),)
-
-    def _recurrent_weights(self) -> tuple[Tensor, ...]:
-        """(W^ss)^T, transposed once per forward: rows are batch entries, so W^ss s is s @ W_ss.T."""
-        return (self.W_ss.T,)
-
     def _step(self, inputs_t: tuple[Tensor, ...], s_prev: Tensor, W_T: tuple[Tensor, ...]) -> Tensor:
         """One transition s_t = f_s(z^1_t)   (6.390 notes C.28-C.29, Back-propagation through time).
 
@@ -151,12 +140,12 @@ class ElmanRNN(Module):
         if s0 is None:
             s0 = Tensor.zeros(B, m, device=x.device, dtype=x.dtype)
         s0 = check_state(name, "s0", s0, (B, m), f"(B, m) = ({B}, {m})")
-        W_T = self._recurrent_weights()
+        terms = tuple(project(x, getattr(self, W), getattr(self, b)) for W, b in self._input_weights)
+        W_T = tuple(getattr(self, W).T for W in self._recurrent_weights)  # once: rows are batch entries
 
         def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
             return (self._step(inputs_t, state[0], W_T),)
 
-        terms = self._input_terms(x)
         s, _ = unroll(step, terms, (s0,), ragged, name + " time step {t}", count_from=1)
         g = ragged.zero_past_ends(self.f_o(project(s, self.W_o, self.W_o0)))  # (C.30-C.31) for all t at once
         return ragged.pad(g), ragged.pad(s)
@@ -202,31 +191,9 @@ class GatedRNN(ElmanRNN):
         ['W_sx', 'W_ss', 'W_ss0', 'W_o', 'W_o0', 'W_gx', 'W_gs', 'W_g0']
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        state_size: int,
-        output_size: int,
-        f_s: Activation = "tanh",
-        f_o: Activation = "identity",
-        bias: bool = True,
-        device: Any = "cpu",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(input_size, state_size, output_size, f_s, f_o, bias, device, dtype)
-        input_size, m = self.input_size, self.state_size
-        bound = 1.0 / math.sqrt(m)
-        self.W_gx = uniform_parameter((m, input_size), bound, device, dtype)
-        self.W_gs = uniform_parameter((m, m), bound, device, dtype)
-        self.W_g0 = uniform_parameter((m,), bound, device, dtype) if bias else None
-
-    def _input_terms(self, x: Tensor) -> tuple[Tensor, ...]:
-        """W^sx x_t + W_0^ss (C.49) and W^gx x_t + W_0^g (C.48), for all t at once."""
-        return (project(x, self.W_sx, self.W_ss0), project(x, self.W_gx, self.W_g0))
-
-    def _recurrent_weights(self) -> tuple[Tensor, ...]:
-        """(W^ss)^T and (W^gs)^T, transposed once per forward."""
-        return (self.W_ss.T, self.W_gs.T)
+    _parameter_shapes = {**ElmanRNN._parameter_shapes, "W_gx": "ml", "W_gs": "mm", "W_g0": "m"}
+    _input_weights = (("W_sx", "W_ss0"), ("W_gx", "W_g0"))
+    _recurrent_weights = ("W_ss", "W_gs")
 
     def _step(self, inputs_t: tuple[Tensor, ...], s_prev: Tensor, W_T: tuple[Tensor, ...]) -> Tensor:
         """One gated transition   (6.390 notes C.48-C.49, Simple gated recurrent networks).
