@@ -1,6 +1,6 @@
 """PyTorch-compatible recurrent cells: one time step of RNN, LSTM and GRU.
 
-A step function here is both the cell's forward and the step of its layer in
+A step function here is both a cell's forward and the step of its layer in
 :mod:`.recurrent`, so a cell is exactly one step of its layer. A step takes the input
 projection ``xw_t = x_t W_ih^T + b`` already computed (a layer does that for all time
 steps in one matmul) and returns the new state tuple. Parameters have PyTorch's names,
@@ -18,17 +18,14 @@ from ..tensor import Tensor
 from .checks import check_size
 from .functional import activation
 from .module import Module, Parameter
-from .unroll import State, check_state, project
+from .unroll import State, initial_state, project
 
 Step = Callable[[Tensor, State, Tensor, "Tensor | None"], State]
 
 
 def uniform_parameter(shape: tuple[int, ...], bound: float, device: Any, dtype: Any) -> Parameter:
-    """A parameter drawn from U(-bound, bound) with the library's generator (``tr.manual_seed``).
-
-    Raises:
-        TypeError: ``dtype`` is not a floating dtype (a parameter needs a gradient).
-    """
+    """A parameter drawn from U(-bound, bound) with the library's generator (``tr.manual_seed``);
+    TypeError if ``dtype`` is not floating (a parameter needs a gradient)."""
     return Parameter(Tensor.uniform(*shape, low=-bound, high=bound, device=device, dtype=dtype))
 
 
@@ -75,22 +72,44 @@ def gru_step(xw_t: Tensor, state: State, W_hh_T: Tensor, b_hh: Tensor | None) ->
     return (gru_pointwise(xw_t, state[0] @ W_hh_T, state[0], b_hh),)
 
 
-def input_projection(x: Tensor, W_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                     biases_summed_in_projection: bool) -> tuple[Tensor, Tensor | None]:
-    """(x W_ih^T + b, the b_hh left for the step): b_hh joins the projection when it can."""
-    if b_ih is None:
-        return project(x, W_ih), None
-    if biases_summed_in_projection:
-        return project(x, W_ih, b_ih + b_hh), None
-    return project(x, W_ih, b_ih), b_hh
+def rnn_step_with(nonlinearity: Any, name: str) -> Step:
+    """``rnn_step`` with f_s = ``nonlinearity``, "tanh" or "relu" (else ValueError naming ``name``)."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{name}: nonlinearity={nonlinearity!r}; expected 'tanh' or 'relu'")
+    return functools.partial(rnn_step, f_s=activation(nonlinearity, ("tanh", "relu"), name))
 
 
 # -------------------------------------------------------------------------- cells
-class _Cell(Module):
-    """One step of a recurrent layer, on one x_t; the base of the three cells.
+class RecurrentFamily(Module):
+    """What a cell and the layer of its family share (RNNCell and RNN, ...).
 
-    A cell has ``gates`` blocks of H rows in its weights, a ``step`` (above) and a flag
-    ``biases_summed_in_projection`` (b_hh can be added to x W_ih^T + b_ih).
+    ``gates`` blocks of H rows in the weights, the ``step`` (above), and whether b_hh
+    can join the input projection x W_ih^T + b_ih (``biases_summed_in_projection``).
+    """
+
+    gates = 1
+    biases_summed_in_projection = True
+    step: Step = staticmethod(rnn_step)
+    _defaults: dict[str, Any] = {"bias": True, "nonlinearity": "tanh"}  # options repr() shows when changed
+
+    def _projection(self, x: Tensor, suffix: str = "") -> tuple[Tensor, Tensor, Tensor | None]:
+        """(x W_ih^T + b for every row of x, W_hh^T, the b_hh left for the step), weights ending in ``suffix``."""
+        W_ih, W_hh_T = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix).T
+        if not self.bias:
+            return project(x, W_ih), W_hh_T, None
+        b_ih, b_hh = getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
+        if self.biases_summed_in_projection:
+            return project(x, W_ih, b_ih + b_hh), W_hh_T, None
+        return project(x, W_ih, b_ih), W_hh_T, b_hh
+
+    def extra_repr(self) -> str:
+        changed = [f"{key}={getattr(self, key)!r}" for key, default in self._defaults.items()
+                   if getattr(self, key, default) != default]
+        return ", ".join([f"{self.input_size}, {self.hidden_size}", *changed])
+
+
+class _Cell(RecurrentFamily):
+    """One step of a recurrent layer, on one x_t; the base of the three cells.
 
     Shapes:
         x: (B, I) or unbatched (I,).  Every state (h, c) and result: (B, H) or (H,).
@@ -105,10 +124,6 @@ class _Cell(Module):
         ValueError: a size is not a positive int; in forward, x or a state of the wrong
             shape (both shapes are named), or an LSTM ``hx`` that is not a pair.
     """
-
-    gates = 1
-    biases_summed_in_projection = True
-    step: Step = staticmethod(rnn_step)
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = "cpu",
                  dtype: Any = None) -> None:
@@ -127,34 +142,10 @@ class _Cell(Module):
         if x.ndim not in (1, 2) or x.shape[-1] != n_in:
             raise ValueError(f"{name}: input x has shape {x.shape}; expected (B, {n_in}) or ({n_in},) (input_size={n_in})")
         unbatched, x = x.ndim == 1, x.reshape(-1, n_in)
-        parts = ("h", "c") if self.gates == 4 else ("hx",)
-        if len(parts) == 2 and hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise ValueError(f"{name}: hx is a {type(hx).__name__}; expected a pair (h, c) or None")
-        given = (None,) * len(parts) if hx is None else tuple(hx) if len(parts) == 2 else (hx,)
-        expected = (H,) if unbatched else (x.shape[0], H)
-        state = tuple(Tensor.zeros(x.shape[0], H, device=x.device, dtype=x.dtype) if s is None else
-                      check_state(name, what, s, expected, str(expected)).reshape(-1, H)
-                      for what, s in zip(parts, given, strict=True))
-        b_ih, b_hh = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
-        xw, b_step = input_projection(x, self.weight_ih, b_ih, b_hh, self.biases_summed_in_projection)
-        new = tuple(s.reshape(H) if unbatched else s for s in self.step(xw, state, self.weight_hh.T, b_step))
+        state = initial_state(name, hx, x, x.shape[0], H, 2 if self.gates == 4 else 1, unbatched)
+        xw, W_hh_T, b_hh = self._projection(x)
+        new = tuple(s.reshape(H) if unbatched else s for s in self.step(xw, state, W_hh_T, b_hh))
         return new[0] if len(new) == 1 else new
-
-    def extra_repr(self) -> str:
-        extra = ("" if self.bias else ", bias=False") + (
-            f", nonlinearity={self.nonlinearity!r}" if getattr(self, "nonlinearity", "tanh") != "tanh" else "")
-        return f"{self.input_size}, {self.hidden_size}{extra}"
-
-
-def rnn_step_with(nonlinearity: Any, name: str) -> Step:
-    """``rnn_step`` with f_s = ``nonlinearity`` ("tanh" or "relu"), for a cell or a layer named ``name``.
-
-    Raises:
-        ValueError: another nonlinearity.
-    """
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"{name}: nonlinearity={nonlinearity!r}; expected 'tanh' or 'relu'")
-    return functools.partial(rnn_step, f_s=activation(nonlinearity, ("tanh", "relu"), name))
 
 
 class RNNCell(_Cell):
@@ -167,7 +158,7 @@ class RNNCell(_Cell):
 
         h' = f_s(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)
 
-    Shapes, arguments and errors: those of every cell (see ``_Cell``), H rows per weight.
+    Shapes, arguments and errors: those of every cell (``_Cell``), H rows per weight.
 
     Example:
         >>> import tinygrad_rnn as tr

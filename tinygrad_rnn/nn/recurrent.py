@@ -12,16 +12,15 @@ from typing import Any
 from ..autograd import anomaly_context
 from ..ops import cat, stack
 from ..tensor import Tensor
-from .cells import GRUCell, LSTMCell, RNNCell, add_weights, gru_step, input_projection, lstm_step, rnn_step_with
+from .cells import GRUCell, LSTMCell, RecurrentFamily, RNNCell, add_weights, gru_step, lstm_step, rnn_step_with
 from .checks import check_size
 from .functional import dropout
-from .module import Module
-from .unroll import Ragged, State, initial_states, sequence_batch, unroll
+from .unroll import Ragged, State, initial_state, sequence_batch, unroll
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _RNNBase(Module):
+class _RNNBase(RecurrentFamily):
     """Parameters, checks and the unrolled loop shared by RNN, LSTM and GRU.
 
     A layer is a stack of L = ``num_layers`` layers, each run in D directions (D = 2 if
@@ -48,9 +47,8 @@ class _RNNBase(Module):
         ValueError: bad sizes, dropout (or nonlinearity); in forward, see ``forward``.
     """
 
-    gates = 1
-    biases_summed_in_projection = True
-    step = RNNCell.step
+    _defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
+                 "nonlinearity": "tanh"}
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -95,12 +93,13 @@ class _RNNBase(Module):
         name, L, D = type(self).__name__, self.num_layers, self.num_directions
         layer_input, unbatched, ragged = sequence_batch(name, x, self.input_size, lengths, self.batch_first)
         parts = 2 if self.gates == 4 else 1
-        states = initial_states(name, hx, layer_input, unbatched, L * D, self.hidden_size, parts)
+        B, H = layer_input.shape[1], self.hidden_size
+        states = initial_state(name, hx, layer_input, B, H, parts, unbatched, rows=L * D)  # each (L*D, B, H)
         finals = []
         for k in range(L):
             outputs = []
             for d in range(D):
-                out, final = self._run_direction(layer_input, k, d == 1, states[k * D + d], ragged)
+                out, final = self._run_direction(layer_input, k, d == 1, tuple(s[k * D + d] for s in states), ragged)
                 outputs.append(out)
                 finals.append(final)
             layer_input = outputs[0] if D == 1 else cat(outputs, axis=2)
@@ -110,7 +109,7 @@ class _RNNBase(Module):
         h_n = [stack([final[i] for final in finals]) for i in range(parts)]
         if unbatched:
             output = output.reshape(ragged.T, output.shape[2])
-            h_n = [s.reshape(L * D, self.hidden_size) for s in h_n]
+            h_n = [s.reshape(L * D, H) for s in h_n]
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         return output, (h_n[0] if parts == 1 else tuple(h_n))
@@ -119,25 +118,14 @@ class _RNNBase(Module):
                        ragged: Ragged) -> tuple[Tensor, State]:
         """Unroll layer k in one direction over x (T, B, I): outputs (T, B, H), final state."""
         suffix = f"_l{k}_reverse" if reverse else f"_l{k}"
-        b_ih, b_hh = (getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)) if self.bias else (None,) * 2
         label = f"{type(self).__name__} layer {k}{' reverse' if reverse else ''}"
         with anomaly_context(f"{label}, input projection"):
-            xw, b_step = input_projection(x, getattr(self, "weight_ih" + suffix), b_ih, b_hh,
-                                          self.biases_summed_in_projection)
-            W_hh_T = getattr(self, "weight_hh" + suffix).T
+            xw, W_hh_T, b_hh = self._projection(x, suffix)
 
         def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
-            return self.step(inputs_t[0], state, W_hh_T, b_step)
+            return self.step(inputs_t[0], state, W_hh_T, b_hh)
 
         return unroll(step, (xw,), state, ragged, label + ", time step {t}", reverse=reverse)
-
-    def extra_repr(self) -> str:
-        extra = [f"{self.input_size}, {self.hidden_size}"]
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False}
-        extra += [f"{key}={getattr(self, key)!r}" for key, value in defaults.items() if getattr(self, key) != value]
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            extra.append(f"nonlinearity={self.nonlinearity!r}")
-        return ", ".join(extra)
 
 
 class RNN(_RNNBase):

@@ -2,14 +2,12 @@
 
 ``ElmanRNN``, ``GatedRNN`` (:mod:`.elman`) and ``RNN``, ``LSTM``, ``GRU``
 (:mod:`.recurrent`) differ only in their step, s_t = step(x-terms_t, s_{t-1}). The rest
-is here, written once: the input, state and ``lengths`` checks, the input projection
-for all time steps in one matmul, the per-step loop with its anomaly labels, and the
-rule for a ragged batch (sequences of different lengths), the same for every layer:
-
-* outputs past a sequence's length are 0;
-* after its last step a sequence's state is carried unchanged, so the final state is
-  the state at its own last step (and a reverse direction starts there);
-* so a padded batch gives, for every sequence, what running it alone gives.
+is here, written once: the checks, the input projection for all time steps in one
+matmul, the per-step loop with its anomaly labels, and the rule for a ragged batch
+(sequences of different lengths): what x holds past a sequence's length is never read,
+outputs there are 0, and the state is carried unchanged after the last step, so the
+final state is the state at the sequence's own last step (where a reverse direction
+starts) and a padded batch gives, for every sequence, what running it alone gives.
 
 No backward code: back-propagation through time is the tape running backward through
 this loop (6.390 notes C.41, Back-propagation through time).
@@ -35,8 +33,8 @@ _NO_LABEL = contextlib.nullcontext()
 def unbind_time(xs: Tensor) -> list[Tensor]:
     """Split (T, ...) into T tensors of shape (...): the steps of the loop.
 
-    Plain slices: the backward adds each step's gradient into one (T, ...) buffer
-    (``GetItem.backward_into``), so this costs O(T), as a hand-written loop would.
+    Plain slices: the backward adds each step's gradient into one (T, ...) buffer, so
+    this costs O(T), as a hand-written loop would.
     """
     return [xs[t] for t in range(xs.shape[0])]
 
@@ -97,15 +95,12 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
     """Run ``state = step(inputs_t, state)`` for every t; the per-step loop of every layer.
 
     Args:
-        step: one transition; ``inputs_t`` holds the t-th slice of every tensor of
-            ``inputs``, and ``state`` is a tuple ((s,), or (h, c) for the LSTM).
-        inputs: the parts of the step that depend on x_t only, (steps, B, k) each,
-            computed for all t before the loop.
-        state: the initial state, each (B, H).
-        ragged: the batch's lengths (:class:`Ragged`).
-        label: names the step in anomaly mode, with ``{t}`` for the step number.
+        step: one transition; ``inputs_t`` holds the t-th slice of each of ``inputs`` (the
+            parts of the step that depend on x_t only, (steps, B, k) each, computed for all
+            t before the loop); ``state`` is a tuple of (B, H) tensors, (s,) or (h, c).
+        label: names the step in anomaly mode, with ``{t}`` for the step number, counted
+            from ``count_from`` (1 in the notes, 0 in PyTorch).
         reverse: run from the last step to the first.
-        count_from: number of the first step in the label (1 in the notes, 0 in PyTorch).
 
     Returns:
         ``(outputs, final)``: the first state component at every step, (steps, B, H),
@@ -127,9 +122,8 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
 
 # ----------------------------------------------------------------------- checks
 def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
-    """``lengths`` as a list of B ints in 1..T; None when there are none or all equal T.
-
-    A single int is accepted for a batch of one sequence.
+    """``lengths`` (a list, array or Tensor; one int for B = 1) as a list of B ints in 1..T,
+    or None when there are none or all equal T.
 
     Raises:
         TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
@@ -146,11 +140,10 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
     if B == 0:
         raise ValueError(f"{name}: lengths={list(lengths)!r} for a batch of 0 sequences (x has B = 0); "
                          "expected at least one sequence when lengths are given")
-    as_ints = [as_int(n) for n in lengths]
-    for n, value in zip(lengths, as_ints, strict=True):
-        if value is None:
+    for n in lengths:
+        if as_int(n) is None:
             raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
-    lengths = as_ints
+    lengths = [as_int(n) for n in lengths]
     if len(lengths) != B:
         raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
     bad = [n for n in lengths if not 1 <= n <= T]
@@ -163,15 +156,14 @@ def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first
                    unbatched_ok: bool = True) -> tuple[Tensor, bool, Ragged]:
     """x as time-major (steps, B, I) with its padding set to 0, whether it came unbatched, its lengths.
 
-    Padding (the steps past each sequence's length) is replaced by exact zeros with
-    ``where`` before any other op reads x: whatever it holds (NaN, Inf, old data) reaches
-    neither an output nor a gradient (0 * NaN is NaN, but ``where`` only selects), the
-    gradient of x there is exactly 0, and anomaly mode has nothing to report.
+    The padding (steps past each sequence's length) becomes exact zeros by ``where``
+    before any other op reads x: whatever it holds (NaN, Inf, old data) reaches neither
+    an output nor a gradient (0 * NaN would be NaN; ``where`` only selects), x's gradient
+    there is exactly 0, and anomaly mode has nothing to report.
 
     Raises:
-        TypeError: x is not a Tensor; lengths are not ints.
-        ValueError: x is not (T, B, input_size) (or (T, input_size) when ``unbatched_ok``),
-            or has no time steps; lengths are not B ints in 1..T.
+        TypeError, ValueError: x is not a (T, B, input_size) Tensor (or (T, input_size)
+            when ``unbatched_ok``) with T >= 1; lengths are not B ints in 1..T.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input x is a {type(x).__name__}; expected a Tensor")
@@ -199,11 +191,7 @@ def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first
 
 
 def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
-    """``s`` if it is a Tensor of shape ``expected``; ``layout`` spells the expected shape out.
-
-    Raises:
-        TypeError: s is not a Tensor.  ValueError: s has another shape.
-    """
+    """``s`` if it is a Tensor of shape ``expected`` (else TypeError, ValueError naming ``layout``)."""
     if not isinstance(s, Tensor):
         raise TypeError(f"{name}: {what} is a {type(s).__name__}; expected a Tensor of shape {layout}")
     if s.shape != expected:
@@ -211,24 +199,23 @@ def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout:
     return s
 
 
-def initial_states(name: str, hx: Any, x: Tensor, unbatched: bool, LD: int, H: int,
-                   n_states: int) -> list[State]:
-    """One state tuple, (h,) or (h, c) when ``n_states`` is 2, per layer and direction (LD of them).
+def initial_state(name: str, hx: Any, like: Tensor, B: int, H: int, parts: int, unbatched: bool,
+                  rows: int | None = None) -> State:
+    """The initial state given as ``hx``: ``parts`` tensors (h,) or (h, c), zeros for None.
 
-    Raises:
-        ValueError: hx is not (LD, B, H) ((LD, H) unbatched), or not a pair when it should be.
+    Each is (rows, B, H) for a layer, a row per layer and direction (rows = L*D), and
+    (B, H) for a cell (``rows`` None); unbatched, ``hx`` has no B axis. ValueError: a part
+    of the wrong shape, or an LSTM ``hx`` that is not a pair.
     """
-    B = x.shape[1]
+    lead = () if rows is None else (rows,)
     if hx is None:
-        zeros = Tensor.zeros(B, H, device=x.device, dtype=x.dtype)
-        return [(zeros,) * n_states] * LD
-    if n_states == 2:
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ValueError(f"{name}: hx is a {type(hx).__name__}; expected a pair (h0, c0) or None")
-        parts = list(zip(("h0", "c0"), hx, strict=True))
-    else:
-        parts = [("hx", hx)]
-    expected = (LD, H) if unbatched else (LD, B, H)
-    layout = f"{expected} (num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
-    per_part = [check_state(name, what, s, expected, layout).reshape(LD, B, H) for what, s in parts]
-    return [tuple(s[j] for s in per_part) for j in range(LD)]
+        return (Tensor.zeros(*lead, B, H, device=like.device, dtype=like.dtype),) * parts
+    names = ("hx",) if parts == 1 else ("h", "c") if rows is None else ("h0", "c0")
+    if parts == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+        raise ValueError(f"{name}: hx is a {type(hx).__name__}; expected a pair ({names[0]}, {names[1]}) or None")
+    expected = (*lead, H) if unbatched else (*lead, B, H)
+    layout = str(expected) if rows is None else \
+        f"{expected} (num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
+    given = tuple(hx) if parts == 2 else (hx,)
+    return tuple(check_state(name, what, s, expected, layout).reshape(*lead, B, H)
+                 for what, s in zip(names, given, strict=True))
