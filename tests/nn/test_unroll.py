@@ -9,7 +9,8 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, nn
 from tinygrad_rnn.backend import numpy_backend
 from tinygrad_rnn.nn import functional as F
-from tinygrad_rnn.nn.unroll import Ragged, check_lengths, unbind_time
+from tinygrad_rnn.nn.checks import check_lengths
+from tinygrad_rnn.nn.unroll import Ragged, unbind_time
 
 
 @pytest.mark.parametrize("T", [1, 2, 7, 16])

@@ -45,8 +45,7 @@ def rnn_step(xw_t: Tensor, state: State, W_hh_T: Tensor, b_hh: Tensor | None,
              f_s: Callable[[Tensor], Tensor] = Tensor.tanh) -> State:
     """s_t = f_s(xw_t + s_prev W_hh^T), xw_t = x_t W_ih^T + b_ih + b_hh (6.390 notes C.5).
 
-    ``b_hh`` is already in xw_t (None). For f_s = tanh the sum and the tanh are one op
-    (``add_tanh``).
+    ``b_hh`` is None (already in xw_t). For f_s = tanh the sum and tanh are one op (``add_tanh``).
     """
     recurrent = state[0] @ W_hh_T
     return (add_tanh(xw_t, recurrent) if f_s is Tensor.tanh else f_s(xw_t + recurrent),)
@@ -85,12 +84,25 @@ class RecurrentFamily(Module):
 
     ``gates`` blocks of H rows in the weights, the ``step`` (above), and whether b_hh
     can join the input projection x W_ih^T + b_ih (``biases_summed_in_projection``).
+
+    Args (of every cell and layer):
+        input_size: I, the features of x_t.  hidden_size: H, the size of the state.
+        bias: add ``bias_ih`` and ``bias_hh``.  device: ``"cpu"`` or ``"cuda"``.
+        dtype: of the parameters (default float32). Parameters start U(-1/sqrt(H), 1/sqrt(H)).
     """
 
     gates = 1
     biases_summed_in_projection = True
     step: Step = staticmethod(rnn_step)
     _defaults: dict[str, Any] = {"bias": True, "nonlinearity": "tanh"}  # options repr() shows when changed
+
+    def _init_sizes(self, input_size: Any, hidden_size: Any, bias: Any) -> str:
+        """Check and keep I, H and ``bias``; returns the class name, for messages."""
+        name = type(self).__name__
+        self.input_size = check_size(name, "input_size", input_size)
+        self.hidden_size = check_size(name, "hidden_size", hidden_size)
+        self.bias = bool(bias)
+        return name
 
     def _projection(self, x: Tensor, suffix: str = "") -> tuple[Tensor, Tensor, Tensor | None]:
         """(x W_ih^T + b for every row of x, W_hh^T, the b_hh left for the step), weights ending in ``suffix``."""
@@ -115,10 +127,7 @@ class _Cell(RecurrentFamily):
         x: (B, I) or unbatched (I,).  Every state (h, c) and result: (B, H) or (H,).
         weight_ih: (gates*H, I), weight_hh: (gates*H, H), bias_ih, bias_hh: (gates*H,).
 
-    Args:
-        input_size: I, the features of x_t.  hidden_size: H, the size of the state.
-        bias: add ``bias_ih`` and ``bias_hh``.  device: ``"cpu"`` or ``"cuda"``.
-        dtype: of the parameters (default float32). Parameters start U(-1/sqrt(H), 1/sqrt(H)).
+    Args: those of the family (:class:`RecurrentFamily`).
 
     Raises:
         ValueError: a size is not a positive int; in forward, x or a state of the wrong
@@ -128,10 +137,7 @@ class _Cell(RecurrentFamily):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = "cpu",
                  dtype: Any = None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.input_size = check_size(name, "input_size", input_size)
-        self.hidden_size = check_size(name, "hidden_size", hidden_size)
-        self.bias = bool(bias)
+        self._init_sizes(input_size, hidden_size, bias)
         add_weights(self, "", self.gates, self.input_size, self.hidden_size, self.bias, device, dtype)
 
     def forward(self, x: Tensor, hx: Any = None) -> Any:

@@ -42,11 +42,9 @@ class ElmanRNN(Module):
             g_t  = f_o(W^o s_t + W_0^o)                 # C.30-C.31
             s_prev = s_t
 
-    For speed, the input term W^sx x_t + W_0^ss of C.28 is computed for all t in one
-    matrix product before the loop, and C.30-C.31 for all t in one after it; only the
-    W^ss s_{t-1} term has to wait for the previous step. Gradients come from the tape
-    (back-propagation through time, notes C.32-C.45); the layer keeps no state between
-    calls.
+    For speed, C.28's input term W^sx x_t + W_0^ss is one matrix product for all t before
+    the loop and C.30-C.31 one after it; only W^ss s_{t-1} waits for the previous step.
+    Gradients come from the tape (BPTT, notes C.32-C.45); no state is kept between calls.
 
     Shapes (T time steps, B sequences, l = input_size, m = state_size, n = output_size):
         x: (T, B, l). Rows are sequences: the notes' W^sx x_t is computed as x_t @ W_sx^T.
@@ -60,13 +58,12 @@ class ElmanRNN(Module):
         f_s: state activation: "tanh", "relu", "sigmoid", "identity" or a callable on a Tensor.
         f_o: output activation: the same names plus "softmax" (over the last axis), or a callable.
         bias: keep the offsets W_0^ss and W_0^o (``W_ss0``, ``W_o0``).
-        device: "cpu", "cuda", ...  dtype: parameter dtype (default float32).
-
-    Parameters (notes C.10-C.14), drawn uniformly from ±1/sqrt(m) (``tr.manual_seed``):
-        W_sx (m, l), W_ss (m, m), W_ss0 (m,), W_o (n, m), W_o0 (n,).
+        device: "cpu", "cuda", ...  dtype: parameter dtype (default float32). Parameters
+            W_sx (m, l), W_ss (m, m), W_ss0 (m,), W_o (n, m), W_o0 (n,) (notes C.10-C.14)
+            are drawn from U(-1/sqrt(m), 1/sqrt(m)) (``tr.manual_seed``).
 
     Raises:
-        ValueError: a size is not a positive int, or an activation name is unknown.
+        ValueError: a size is not a positive int, or an unknown activation name.
         TypeError: ``dtype`` is not a floating dtype.
 
     Example:
@@ -81,8 +78,7 @@ class ElmanRNN(Module):
         [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
 
-    # name: shape, in the sizes l (input), m (state), n (output) (notes C.10-C.14); the
-    # offsets (names ending in 0) are None with bias=False
+    # name: shape in the sizes l, m, n (notes C.10-C.14); offsets (ending in 0) are None without bias
     _parameter_shapes = {"W_sx": "ml", "W_ss": "mm", "W_ss0": "m", "W_o": "nm", "W_o0": "n"}
     _input_weights = (("W_sx", "W_ss0"),)  # the terms of the step that depend on x_t only
     _recurrent_weights = ("W_ss",)  # those that multiply s_{t-1}
@@ -121,18 +117,16 @@ class ElmanRNN(Module):
             x: inputs x_1..x_T, shape (T, B, l).
             s0: the initial state s_0, shape (B, m); zeros when omitted.
             lengths: optional ints n^(i), one per sequence, 1 <= n^(i) <= T (the notes' pairs
-                may differ in length, C.3). The rule of every recurrent layer
-                (:mod:`~tinygrad_rnn.nn.unroll`): after its last step a sequence's state is
-                carried unchanged and its outputs and states are 0, so a padded batch gives
-                what running each sequence alone gives. Its final state is ``s[n^(i) - 1, i]``.
+                may differ in length, C.3). The rule of every recurrent layer (:mod:`.unroll`):
+                x past n^(i) is never read, g and s there are 0, so a padded batch gives what
+                each sequence alone gives; the final state is ``s[n^(i) - 1, i]``.
 
         Returns:
             ``(g, s)``: predictions (T, B, n) and states s_1..s_T (T, B, m).
 
         Raises:
-            TypeError: x or s0 is not a Tensor, or a length is not an int.
-            ValueError: x is not (T, B, l) with T >= 1, s0 is not (B, m), or the lengths
-                are not one int in 1..T per sequence.
+            TypeError, ValueError: x is not a (T, B, l) Tensor with T >= 1, s0 not a (B, m)
+                one, or the lengths are not one int in 1..T per sequence.
         """
         name, m = type(self).__name__, self.state_size
         x, _, ragged = sequence_batch(name, x, self.input_size, lengths, unbatched_ok=False)
@@ -152,9 +146,7 @@ class ElmanRNN(Module):
 
     def extra_repr(self) -> str:
         f_s, f_o = self._f_names
-        return (
-            f"{self.input_size}, {self.state_size}, {self.output_size}, f_s={f_s!r}, f_o={f_o!r}, bias={self.bias}"
-        )
+        return f"{self.input_size}, {self.state_size}, {self.output_size}, f_s={f_s!r}, f_o={f_o!r}, bias={self.bias}"
 
 
 class GatedRNN(ElmanRNN):
@@ -176,9 +168,8 @@ class GatedRNN(ElmanRNN):
             g_t = f_o(W^o s_t + W_0^o)                                              # C.6
             s_prev = s_t
 
-    Shapes, arguments, ``forward`` and ``lengths`` are those of :class:`ElmanRNN`.
-
-    Parameters: those of ElmanRNN, then W_gx (m, l), W_gs (m, m), W_g0 (m,).
+    Shapes, arguments, ``forward`` and ``lengths`` are those of :class:`ElmanRNN`; the
+    parameters are ElmanRNN's, then W_gx (m, l), W_gs (m, m), W_g0 (m,).
 
     Example:
         >>> import tinygrad_rnn as tr

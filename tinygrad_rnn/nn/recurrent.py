@@ -36,12 +36,10 @@ class _RNNBase(RecurrentFamily):
         direction's parameters end in ``_reverse``.
 
     Args:
-        input_size: I.  hidden_size: H.  num_layers: L, stacked layers.
-        bias: add the biases.  batch_first: x and output are (B, T, ...).
-        dropout: probability of zeroing the outputs of each layer but the last, in training mode.
-        bidirectional: add a layer running from the last step to the first (``_reverse``).
-        device: ``"cpu"`` or ``"cuda"``.  dtype: of the parameters (default float32).
-        Parameters start U(-1/sqrt(H), 1/sqrt(H)), drawn in PyTorch's order.
+        Those of the family (:class:`~.cells.RecurrentFamily`), and num_layers: L, stacked
+        layers.  batch_first: x and output are (B, T, ...).  dropout: probability of zeroing
+        the outputs of each layer but the last, in training mode.  bidirectional: add a
+        layer running from the last step to the first (``_reverse``).
 
     Raises:
         ValueError: bad sizes, dropout (or nonlinearity); in forward, see ``forward``.
@@ -54,13 +52,11 @@ class _RNNBase(RecurrentFamily):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  device: Any = "cpu", dtype: Any = None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.input_size = check_size(name, "input_size", input_size)
-        self.hidden_size = H = check_size(name, "hidden_size", hidden_size)
+        name, H = self._init_sizes(input_size, hidden_size, bias), self.hidden_size
         self.num_layers = check_size(name, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"{name}: dropout={dropout!r}; expected a probability in [0, 1)")
-        self.bias, self.batch_first, self.bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
+        self.batch_first, self.bidirectional = bool(batch_first), bool(bidirectional)
         self.dropout = float(dropout)
         self.num_directions = 2 if self.bidirectional else 1
         for k in range(self.num_layers):
@@ -76,9 +72,9 @@ class _RNNBase(RecurrentFamily):
             hx: the initial state (L*D, B, H) ((L*D, H) unbatched); LSTM: a pair
                 ``(h0, c0)``. None means zeros. Row ``k*D + d`` is layer k, direction d.
             lengths: one int per sequence (a list, or an int Tensor), each in 1..T, in any
-                order. Outputs past a sequence's length are 0, ``h_n`` holds its state at
-                its own last step, the reverse direction starts there, and what x holds
-                past the length is never read (the rule of :mod:`~tinygrad_rnn.nn.unroll`).
+                order: x past a sequence's length is never read, outputs there are 0, and
+                ``h_n`` holds (a reverse direction starts from) the state at its own last
+                step (the rule of :mod:`.unroll`).
 
         Returns:
             ``(output, h_n)``, LSTM ``(output, (h_n, c_n))``: output (T, B, D*H) (batch
@@ -87,8 +83,7 @@ class _RNNBase(RecurrentFamily):
             direction (never batch first).
 
         Raises:
-            ValueError: x, hx or lengths of the wrong shape or value (the layer, what was
-                given and what was expected are named).
+            ValueError: x, hx or lengths of the wrong shape or value (all named).
         """
         name, L, D = type(self).__name__, self.num_layers, self.num_directions
         layer_input, unbatched, ragged = sequence_batch(name, x, self.input_size, lengths, self.batch_first)

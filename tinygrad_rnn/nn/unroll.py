@@ -22,7 +22,7 @@ from typing import Any
 from ..autograd import anomaly_context, is_anomaly_enabled
 from ..ops import cat, stack, where
 from ..tensor import Tensor
-from .checks import as_int
+from .checks import check_lengths, check_state
 
 State = tuple[Tensor, ...]
 Step = Callable[[tuple[Tensor, ...], State], State]
@@ -121,37 +121,6 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
 
 
 # ----------------------------------------------------------------------- checks
-def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
-    """``lengths`` (a list, array or Tensor; one int for B = 1) as a list of B ints in 1..T,
-    or None when there are none or all equal T.
-
-    Raises:
-        TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
-    """
-    if lengths is None:
-        return None
-    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array or scalar
-        lengths = lengths.tolist()
-    if as_int(lengths) is not None and B == 1:
-        lengths = [lengths]
-    if not isinstance(lengths, (list, tuple)):
-        kind = type(lengths).__name__
-        raise TypeError(f"{name}: lengths is {lengths!r}; expected a list of {B} ints, got {kind}")
-    if B == 0:
-        raise ValueError(f"{name}: lengths={list(lengths)!r} for a batch of 0 sequences (x has B = 0); "
-                         "expected at least one sequence when lengths are given")
-    for n in lengths:
-        if as_int(n) is None:
-            raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
-    lengths = [as_int(n) for n in lengths]
-    if len(lengths) != B:
-        raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
-    bad = [n for n in lengths if not 1 <= n <= T]
-    if bad:
-        raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..T = 1..{T}")
-    return None if min(lengths) == T else lengths
-
-
 def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first: bool = False,
                    unbatched_ok: bool = True) -> tuple[Tensor, bool, Ragged]:
     """x as time-major (steps, B, I) with its padding set to 0, whether it came unbatched, its lengths.
@@ -188,15 +157,6 @@ def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first
     elif batch_first:
         x = x.transpose(1, 0, 2)
     return ragged.trim(x), unbatched, ragged
-
-
-def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
-    """``s`` if it is a Tensor of shape ``expected`` (else TypeError, ValueError naming ``layout``)."""
-    if not isinstance(s, Tensor):
-        raise TypeError(f"{name}: {what} is a {type(s).__name__}; expected a Tensor of shape {layout}")
-    if s.shape != expected:
-        raise ValueError(f"{name}: {what} has shape {s.shape}; expected {layout}")
-    return s
 
 
 def initial_state(name: str, hx: Any, like: Tensor, B: int, H: int, parts: int, unbatched: bool,
