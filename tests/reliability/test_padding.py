@@ -95,3 +95,30 @@ def test_nan_inside_a_sequence_still_poisons_it(device: str) -> None:
     x[1, 0, 0] = np.nan  # step 2 of sequence 0 (length 5)
     out, _ = rnn(Tensor(x, device=device), lengths=LENGTHS)
     assert np.isnan(out.numpy()[1:, 0]).all() and np.isfinite(out.numpy()[:, 1:]).all()
+
+
+@pytest.mark.parametrize("model", ["elman", "gated", "gru", "lstm"])
+def test_char_model_state_of_a_ragged_batch_is_each_sequences_own(model: str) -> None:
+    """examples/char_model.py: the state it returns for a padded batch is, for every
+    sentence, the state after its own last character (what running it alone returns)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    examples = str(Path(__file__).resolve().parents[2] / "examples")
+    if examples not in sys.path:
+        sys.path.insert(0, examples)
+    char_model = importlib.import_module("char_model")
+    tr.manual_seed(2)
+    net = char_model.CharLM(vocab_size=9, model=model, hidden=5, layers=2, embed=3, device="cpu").to(dtype="float64")
+    sentences, lengths = [[2, 3, 4, 5], [6, 7], [8, 2, 3]], [4, 2, 3]
+    tokens = Tensor([[s[t] if t < len(s) else 0 for s in sentences] for t in range(4)])
+    _, state = net(tokens, lengths=lengths)
+    for b, sentence in enumerate(sentences):
+        _, alone = net(Tensor([[c] for c in sentence]))
+        ours = state if model in ("elman", "gated") else state if isinstance(state, tuple) else [state]
+        theirs = alone if model in ("elman", "gated") else alone if isinstance(alone, tuple) else [alone]
+        for a, s in zip(ours, theirs, strict=True):
+            picked = a.numpy()[b] if model in ("elman", "gated") else a.numpy()[:, b]
+            expected = s.numpy()[0] if model in ("elman", "gated") else s.numpy()[:, 0]
+            np.testing.assert_allclose(picked, expected, rtol=0, atol=1e-12)
