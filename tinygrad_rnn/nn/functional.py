@@ -239,15 +239,14 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         pred, target: the same shape (...); output () or (...) for "none".
 
     Args:
-        pred: predictions (the notes' g_t).
+        pred: predictions (the notes' g_t).  reduction: "mean", "sum" or "none".
         target: targets y_t (a Tensor, or an array or list, converted to pred's dtype).
-        reduction: "mean", "sum" or "none".
 
     Returns:
-        The reduced loss, or the per-entry losses for "none".
+        The reduced loss (for "none", one loss per entry, the shape of pred).
 
     Raises:
-        ValueError: an unknown ``reduction``; shapes differ (both are named).
+        ValueError: an unknown ``reduction``, or pred and target shapes that differ.
     """
     _check_reduction("mse_loss", reduction)
     diff = pred - _float_target("mse_loss", pred, target)

@@ -120,7 +120,7 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
     return ragged.zero_past_ends(stack(outputs)), state
 
 
-# ----------------------------------------------------------------------- checks
+# ------------------------------------------------------- inputs and initial states
 def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first: bool = False,
                    unbatched_ok: bool = True) -> tuple[Tensor, bool, Ragged]:
     """x as time-major (steps, B, I) with its padding set to 0, whether it came unbatched, its lengths.
@@ -139,10 +139,8 @@ def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first
     if x.ndim not in ((2, 3) if unbatched_ok else (3,)) or x.shape[-1] != input_size:
         layout = f"(B, T, {input_size})" if batch_first else f"(T, B, {input_size})"
         also = f" or unbatched (T, {input_size})" if unbatched_ok else ""
-        raise ValueError(
-            f"{name}: input x has shape {x.shape}; expected {layout}{also} "
-            f"(input_size={input_size}, batch_first={batch_first})"
-        )
+        raise ValueError(f"{name}: input x has shape {x.shape}; expected {layout}{also} "
+                         f"(input_size={input_size}, batch_first={batch_first})")
     unbatched, batch_first = x.ndim == 2, batch_first and x.ndim == 3
     T, B = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], 1 if unbatched else x.shape[1])
     if T == 0:
