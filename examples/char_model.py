@@ -28,7 +28,8 @@ class CharLM(nn.Module):
 
     ``forward(tokens, state=None, lengths=None) -> (logits, state)`` with tokens (T, B)
     int ids and logits (T, B, V). ``state`` is whatever the core carries: h (L, B, H)
-    for rnn/gru, (h, c) for lstm, a list of s_T (B, H) per layer for elman/gated.
+    for rnn/gru, (h, c) for lstm, a list per layer of each sequence's last state (B, H) for
+    elman/gated (with ``lengths``, the state at its own last step, as h_n holds for rnn/gru/lstm).
     """
 
     def __init__(self, vocab_size: int, model: str, hidden: int, layers: int, embed: int, device: str) -> None:
@@ -57,7 +58,7 @@ class CharLM(nn.Module):
             new_state = []
             for core, s0 in zip(self.cores, states, strict=True):
                 x, s = core(x, s0=s0, lengths=lengths)
-                new_state.append(s[-1])  # s_T (with lengths, use it only when all end at T)
+                new_state.append(nn.utils.last_step(s, lengths))  # s at each sequence's own last step
             return x, new_state
         out, new_state = self.core(x, hx=state, lengths=lengths)
         return self.head(out), new_state

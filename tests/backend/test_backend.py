@@ -74,6 +74,7 @@ CASES = {
             [X.sum(), X.sum(axis=0), X.sum(axis=(0, 1), keepdims=True)]),
     "amax": (lambda b, d: [b.amax(d(X)), b.amax(d(X), axis=1, keepdims=True), b.amax(d(X), axis=(1,))],
              [X.max(), X.max(axis=1, keepdims=True), X.max(axis=1)]),
+    "amin": (lambda b, d: [b.amin(d(X)), b.amin(d(np.array([0, -128], np.int8)))], [X.min(), np.int8(-128)]),
     "argmax": (lambda b, d: [b.argmax(d(X)), b.argmax(d(X), axis=1)], [np.argmax(X), np.argmax(X, axis=1)]),
     "all_finite": (lambda b, d: [b.all_finite(d(X)), b.all_finite(d(np.array([1.0, np.inf]))),
                                  b.all_finite(d(np.array([np.nan])))], [True, False, False]),

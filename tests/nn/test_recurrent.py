@@ -332,3 +332,12 @@ def test_constructor_errors() -> None:
         nn.LSTM(3, 4, dropout=1.5)
     with pytest.raises(ValueError, match=r"GRU: num_layers=0; expected a positive int"):
         nn.GRU(3, 4, num_layers=0)
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import cells, elman, recurrent
+
+    for module in (cells, recurrent, elman):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -9,7 +9,8 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, nn
 from tinygrad_rnn.backend import numpy_backend
 from tinygrad_rnn.nn import functional as F
-from tinygrad_rnn.nn.unroll import Ragged, check_lengths, unbind_time
+from tinygrad_rnn.nn.checks import check_lengths
+from tinygrad_rnn.nn.unroll import Ragged, unbind_time
 
 
 @pytest.mark.parametrize("T", [1, 2, 7, 16])
@@ -59,14 +60,15 @@ def test_check_lengths_accepts_lists_arrays_and_tensors() -> None:
 
 def test_ragged_masks_trim_and_pad(device: str) -> None:
     x = Tensor.zeros(4, 2, 1, device=device)
-    ragged = Ragged(x, [3, 1])
+    ragged = Ragged(4, 2, [3, 1], device)
     assert (ragged.min_length, ragged.steps) == (1, 3)  # step 4: every sequence has ended
     assert [m.numpy().ravel().tolist() for m in ragged.step] == [[True, True], [True, False], [True, False]]
     assert ragged.valid.numpy().reshape(3, 2).tolist() == [[True, True], [True, False], [True, False]]
+    assert ragged.running.numpy().reshape(4, 2).tolist() == [[True, True], [True, False], [True, False], [False, False]]
     assert ragged.trim(x).shape == (3, 2, 1)
     out = ragged.zero_past_ends(Tensor.ones(3, 2, 1, device=device))
     assert ragged.pad(out).numpy().reshape(4, 2).tolist() == [[1, 1], [1, 0], [1, 0], [0, 0]]
-    full = Ragged(x, None)
+    full = Ragged(4, 2, None, device)
     assert (full.min_length, full.steps, full.valid) == (4, 4, None)
     assert full.trim(x) is x
 

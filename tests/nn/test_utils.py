@@ -156,3 +156,40 @@ def test_pad_sequence_matches_torch() -> None:
 
 def test_docstring_example_runs() -> None:
     assert doctest.testmod(utils).failed == 0
+
+
+# ------------------------------------------------------------------ last_step
+def test_last_step_is_each_sequences_own_last_state(device: str) -> None:
+    tr.manual_seed(4)
+    rnn = nn.GatedRNN(2, 3, 1, device=device, dtype="float64")
+    lengths = [4, 1, 3]
+    x = Tensor.randn(4, 3, 2, device=device, dtype="float64")
+    _, s = rnn(x, lengths=lengths)
+    last = utils.last_step(s, lengths)
+    for b, n in enumerate(lengths):
+        _, alone = rnn(x[:n, b : b + 1])
+        np.testing.assert_allclose(last.numpy()[b], alone.numpy()[-1, 0], rtol=0, atol=1e-12)
+    assert (s.numpy()[-1, 1] == 0).all()  # what s[-1] would have given for sequence 1
+    np.testing.assert_array_equal(utils.last_step(s.transpose(1, 0, 2), lengths, batch_first=True).numpy(),
+                                  last.numpy())
+    np.testing.assert_array_equal(utils.last_step(s).numpy(), s.numpy()[-1])
+    np.testing.assert_array_equal(utils.last_step(s, [4, 4, 4]).numpy(), s.numpy()[-1])
+
+
+def test_last_step_gradient_reaches_only_the_picked_entries(device: str) -> None:
+    outputs = Tensor(np.arange(12.0).reshape(3, 2, 2), device=device, dtype="float64", requires_grad=True)
+    utils.last_step(outputs, lengths=[2, 3]).sum().backward()
+    expected = np.zeros((3, 2, 2))
+    expected[1, 0] = expected[2, 1] = 1.0
+    np.testing.assert_array_equal(outputs.grad.numpy(), expected)
+    a = Tensor.randn(3, 2, 2, dtype="float64", requires_grad=True)
+    assert tr.gradcheck(lambda a: utils.last_step(a, lengths=[1, 3]), a)
+
+
+def test_last_step_errors() -> None:
+    with pytest.raises(TypeError, match="last_step: outputs is a list; expected a Tensor"):
+        utils.last_step([[1.0]], [1])
+    with pytest.raises(ValueError, match=r"last_step: outputs has shape \(3,\)"):
+        utils.last_step(Tensor.zeros(3), [1])
+    with pytest.raises(ValueError, match=r"last_step: lengths \[1, 4\] include \[4\]; expected every length in 1\.\.T = 1\.\.3"):
+        utils.last_step(Tensor.zeros(3, 2), [1, 4])

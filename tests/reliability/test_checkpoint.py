@@ -163,7 +163,7 @@ def test_a_mismatched_model_or_optimizer_changes_nothing(tmp_path: pathlib.Path)
     opt.step()
     tr.save_checkpoint(path, small, opt, step=1)
 
-    other = nn.Sequential([nn.Linear(2, 3)])  # keys "0.weight" ...: not the saved model's
+    other = nn.Sequential(nn.Linear(2, 3))  # keys "0.weight" ...: not the saved model's
     with pytest.raises(KeyError, match="missing keys"):
         tr.load_checkpoint(path, other)
 

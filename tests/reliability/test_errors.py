@@ -197,7 +197,7 @@ def test_mixing_devices_names_both() -> None:
 
 # ----------------------------------------------------------------- state dicts
 def test_load_state_dict_names_missing_unexpected_and_misshaped_keys() -> None:
-    model = nn.Sequential([nn.Linear(3, 4), nn.Linear(4, 2)])
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
     state = model.state_dict()
     before = {k: v.copy() for k, v in state.items()}
     missing = dict(state)

@@ -493,6 +493,7 @@ def cells(data: Any) -> None:
     cell, err = attempt(lambda: cls(n_in, H, **kwargs))
     if err is not None:
         return
+    n_in, H = int(n_in), int(H)  # the cell took NumPy integers; the shapes below need Python ones
     x = data.draw(tensors(data.draw(st.sampled_from([(n_in,), (2, n_in), (2, 2, n_in), (n_in + 1,)])), dtypes=("float32", "float64"))
                   | tensors() | junk)
     h = data.draw(st.none() | tensors() | st.tuples(tensors(), tensors()) | st.tuples(tensors((2, H)), tensors((2, H))))
@@ -620,7 +621,7 @@ def state_dicts(data: Any) -> None:
 
 @target
 def module_methods(data: Any) -> None:
-    model = nn.Sequential([nn.Linear(2, 3), nn.Linear(3, 1)])
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     device = data.draw(st.sampled_from(["cpu", "strict", "tpu", None, 0]))
     dtype = data.draw(st.sampled_from(["float32", "float64", "int64", "bool", "nonsense", None, 2]))
     _, err = attempt(lambda: model.to(device=device, dtype=dtype))

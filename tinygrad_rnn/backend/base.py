@@ -131,6 +131,9 @@ class Backend:
     def amax(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         return self.xp.amax(a, axis=axis, keepdims=keepdims)
 
+    def amin(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.amin(a, axis=axis, keepdims=keepdims)
+
     def all_finite(self, a: Any) -> bool:
         """One host bool: are all entries finite? (used by anomaly mode)."""
         return bool(self.xp.isfinite(a).all())

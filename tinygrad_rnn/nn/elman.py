@@ -15,10 +15,10 @@ from typing import Any
 
 from ..tensor import Tensor
 from .cells import uniform_parameter
+from .checks import check_size
 from .functional import activation
-from .linear import check_size
 from .module import Module
-from .unroll import Ragged, State, check_input, check_lengths, check_state, project, unroll
+from .unroll import State, check_state, project, sequence_batch, unroll
 
 Activation = str | Callable[[Tensor], Tensor]
 
@@ -42,11 +42,9 @@ class ElmanRNN(Module):
             g_t  = f_o(W^o s_t + W_0^o)                 # C.30-C.31
             s_prev = s_t
 
-    For speed, the input term W^sx x_t + W_0^ss of C.28 is computed for all t in one
-    matrix product before the loop, and C.30-C.31 for all t in one after it; only the
-    W^ss s_{t-1} term has to wait for the previous step. Gradients come from the tape
-    (back-propagation through time, notes C.32-C.45); the layer keeps no state between
-    calls.
+    For speed, C.28's input term W^sx x_t + W_0^ss is one matrix product for all t before
+    the loop and C.30-C.31 one after it; only W^ss s_{t-1} waits for the previous step.
+    Gradients come from the tape (BPTT, notes C.32-C.45); no state is kept between calls.
 
     Shapes (T time steps, B sequences, l = input_size, m = state_size, n = output_size):
         x: (T, B, l). Rows are sequences: the notes' W^sx x_t is computed as x_t @ W_sx^T.
@@ -60,13 +58,12 @@ class ElmanRNN(Module):
         f_s: state activation: "tanh", "relu", "sigmoid", "identity" or a callable on a Tensor.
         f_o: output activation: the same names plus "softmax" (over the last axis), or a callable.
         bias: keep the offsets W_0^ss and W_0^o (``W_ss0``, ``W_o0``).
-        device: "cpu", "cuda", ...  dtype: parameter dtype (default float32).
-
-    Parameters (notes C.10-C.14), drawn uniformly from ±1/sqrt(m) (``tr.manual_seed``):
-        W_sx (m, l), W_ss (m, m), W_ss0 (m,), W_o (n, m), W_o0 (n,).
+        device: "cpu", "cuda", ...  dtype: parameter dtype (default float32). Parameters
+            W_sx (m, l), W_ss (m, m), W_ss0 (m,), W_o (n, m), W_o0 (n,) (notes C.10-C.14)
+            are drawn from U(-1/sqrt(m), 1/sqrt(m)) (``tr.manual_seed``).
 
     Raises:
-        ValueError: a size is not a positive int, or an activation name is unknown.
+        ValueError: a size is not a positive int, or an unknown activation name.
         TypeError: ``dtype`` is not a floating dtype.
 
     Example:
@@ -81,42 +78,29 @@ class ElmanRNN(Module):
         [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        state_size: int,
-        output_size: int,
-        f_s: Activation = "tanh",
-        f_o: Activation = "identity",
-        bias: bool = True,
-        device: Any = "cpu",
-        dtype: Any = None,
-    ) -> None:
+    # name: shape in the sizes l, m, n (notes C.10-C.14); offsets (ending in 0) are None without bias
+    _parameter_shapes = {"W_sx": "ml", "W_ss": "mm", "W_ss0": "m", "W_o": "nm", "W_o0": "n"}
+    _input_weights = (("W_sx", "W_ss0"),)  # the terms of the step that depend on x_t only
+    _recurrent_weights = ("W_ss",)  # those that multiply s_{t-1}
+
+    def __init__(self, input_size: int, state_size: int, output_size: int, f_s: Activation = "tanh",
+                 f_o: Activation = "identity", bias: bool = True, device: Any = "cpu", dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
-        for what, size in (("input_size", input_size), ("state_size", state_size), ("output_size", output_size)):
-            check_size(name, what, size)
-        m, n = state_size, output_size
-        self.input_size, self.state_size, self.output_size, self.bias = input_size, m, n, bool(bias)
+        sizes = {"l": check_size(name, "input_size", input_size), "m": check_size(name, "state_size", state_size),
+                 "n": check_size(name, "output_size", output_size)}
+        self.input_size, self.state_size, self.output_size = sizes["l"], sizes["m"], sizes["n"]
+        self.bias = bool(bias)
         self.f_s = activation(f_s, _STATE_ACTIVATIONS, f"{name} f_s")
         self.f_o = activation(f_o, _OUTPUT_ACTIVATIONS, f"{name} f_o")
         self._f_names = tuple(a if isinstance(a, str) else getattr(a, "__name__", repr(a)) for a in (f_s, f_o))
-        bound = 1.0 / math.sqrt(m)
-        self.W_sx = uniform_parameter((m, input_size), bound, device, dtype)
-        self.W_ss = uniform_parameter((m, m), bound, device, dtype)
-        self.W_ss0 = uniform_parameter((m,), bound, device, dtype) if bias else None
-        self.W_o = uniform_parameter((n, m), bound, device, dtype)
-        self.W_o0 = uniform_parameter((n,), bound, device, dtype) if bias else None
+        bound = 1.0 / math.sqrt(self.state_size)
+        for key, shape in self._parameter_shapes.items():
+            keep = self.bias or not key.endswith("0")
+            value = uniform_parameter(tuple(sizes[c] for c in shape), bound, device, dtype) if keep else None
+            setattr(self, key, value)
 
     # ------------------------------------------------------------------ the model
-    def _input_terms(self, x: Tensor) -> tuple[Tensor, ...]:
-        """The parts of the step that depend on x_t only, for all t at once: W^sx x_t + W_0^ss (C.28)."""
-        return (project(x, self.W_sx, self.W_ss0),)
-
-    def _recurrent_weights(self) -> tuple[Tensor, ...]:
-        """(W^ss)^T, transposed once per forward: rows are batch entries, so W^ss s is s @ W_ss.T."""
-        return (self.W_ss.T,)
-
     def _step(self, inputs_t: tuple[Tensor, ...], s_prev: Tensor, W_T: tuple[Tensor, ...]) -> Tensor:
         """One transition s_t = f_s(z^1_t)   (6.390 notes C.28-C.29, Back-propagation through time).
 
@@ -133,41 +117,36 @@ class ElmanRNN(Module):
             x: inputs x_1..x_T, shape (T, B, l).
             s0: the initial state s_0, shape (B, m); zeros when omitted.
             lengths: optional ints n^(i), one per sequence, 1 <= n^(i) <= T (the notes' pairs
-                may differ in length, C.3). The rule of every recurrent layer
-                (:mod:`~tinygrad_rnn.nn.unroll`): after its last step a sequence's state is
-                carried unchanged and its outputs and states are 0, so a padded batch gives
-                what running each sequence alone gives. Its final state is ``s[n^(i) - 1, i]``.
+                may differ in length, C.3). The rule of every recurrent layer (:mod:`.unroll`):
+                x past n^(i) is never read, g and s there are 0, so a padded batch gives what
+                each sequence alone gives; the final state is ``s[n^(i) - 1, i]``.
 
         Returns:
             ``(g, s)``: predictions (T, B, n) and states s_1..s_T (T, B, m).
 
         Raises:
-            TypeError: x or s0 is not a Tensor, or a length is not an int.
-            ValueError: x is not (T, B, l) with T >= 1, s0 is not (B, m), or the lengths
-                are not one int in 1..T per sequence.
+            TypeError, ValueError: x is not a (T, B, l) Tensor with T >= 1, s0 not a (B, m)
+                one, or the lengths are not one int in 1..T per sequence.
         """
         name, m = type(self).__name__, self.state_size
-        x, _ = check_input(name, x, self.input_size, unbatched_ok=False)
-        T, B = x.shape[0], x.shape[1]
+        x, _, ragged = sequence_batch(name, x, self.input_size, lengths, unbatched_ok=False)
+        B = x.shape[1]
         if s0 is None:
             s0 = Tensor.zeros(B, m, device=x.device, dtype=x.dtype)
         s0 = check_state(name, "s0", s0, (B, m), f"(B, m) = ({B}, {m})")
-        ragged = Ragged(x, check_lengths(name, lengths, T, B))
-        W_T = self._recurrent_weights()
+        terms = tuple(project(x, getattr(self, W), getattr(self, b)) for W, b in self._input_weights)
+        W_T = tuple(getattr(self, W).T for W in self._recurrent_weights)  # once: rows are batch entries
 
         def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
             return (self._step(inputs_t, state[0], W_T),)
 
-        terms = self._input_terms(ragged.trim(x))
         s, _ = unroll(step, terms, (s0,), ragged, name + " time step {t}", count_from=1)
         g = ragged.zero_past_ends(self.f_o(project(s, self.W_o, self.W_o0)))  # (C.30-C.31) for all t at once
         return ragged.pad(g), ragged.pad(s)
 
     def extra_repr(self) -> str:
         f_s, f_o = self._f_names
-        return (
-            f"{self.input_size}, {self.state_size}, {self.output_size}, f_s={f_s!r}, f_o={f_o!r}, bias={self.bias}"
-        )
+        return f"{self.input_size}, {self.state_size}, {self.output_size}, f_s={f_s!r}, f_o={f_o!r}, bias={self.bias}"
 
 
 class GatedRNN(ElmanRNN):
@@ -189,9 +168,8 @@ class GatedRNN(ElmanRNN):
             g_t = f_o(W^o s_t + W_0^o)                                              # C.6
             s_prev = s_t
 
-    Shapes, arguments, ``forward`` and ``lengths`` are those of :class:`ElmanRNN`.
-
-    Parameters: those of ElmanRNN, then W_gx (m, l), W_gs (m, m), W_g0 (m,).
+    Shapes, arguments, ``forward`` and ``lengths`` are those of :class:`ElmanRNN`; the
+    parameters are ElmanRNN's, then W_gx (m, l), W_gs (m, m), W_g0 (m,).
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -204,31 +182,9 @@ class GatedRNN(ElmanRNN):
         ['W_sx', 'W_ss', 'W_ss0', 'W_o', 'W_o0', 'W_gx', 'W_gs', 'W_g0']
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        state_size: int,
-        output_size: int,
-        f_s: Activation = "tanh",
-        f_o: Activation = "identity",
-        bias: bool = True,
-        device: Any = "cpu",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(input_size, state_size, output_size, f_s, f_o, bias, device, dtype)
-        m = state_size
-        bound = 1.0 / math.sqrt(m)
-        self.W_gx = uniform_parameter((m, input_size), bound, device, dtype)
-        self.W_gs = uniform_parameter((m, m), bound, device, dtype)
-        self.W_g0 = uniform_parameter((m,), bound, device, dtype) if bias else None
-
-    def _input_terms(self, x: Tensor) -> tuple[Tensor, ...]:
-        """W^sx x_t + W_0^ss (C.49) and W^gx x_t + W_0^g (C.48), for all t at once."""
-        return (project(x, self.W_sx, self.W_ss0), project(x, self.W_gx, self.W_g0))
-
-    def _recurrent_weights(self) -> tuple[Tensor, ...]:
-        """(W^ss)^T and (W^gs)^T, transposed once per forward."""
-        return (self.W_ss.T, self.W_gs.T)
+    _parameter_shapes = {**ElmanRNN._parameter_shapes, "W_gx": "ml", "W_gs": "mm", "W_g0": "m"}
+    _input_weights = (("W_sx", "W_ss0"), ("W_gx", "W_g0"))
+    _recurrent_weights = ("W_ss", "W_gs")
 
     def _step(self, inputs_t: tuple[Tensor, ...], s_prev: Tensor, W_T: tuple[Tensor, ...]) -> Tensor:
         """One gated transition   (6.390 notes C.48-C.49, Simple gated recurrent networks).

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .functional import index_range, is_integer
-from .linear import check_size
+from .checks import check_size, first_out_of_range, is_integer
 from .module import Module, Parameter
 
 
@@ -52,7 +51,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
-        self.weight = Parameter(Tensor.randn(num_embeddings, embedding_dim, device=device, dtype=dtype))
+        self.weight = Parameter(Tensor.randn(self.num_embeddings, self.embedding_dim, device=device, dtype=dtype))
 
     def forward(self, ids: Any) -> Tensor:
         """The rows of ``weight`` named by ``ids``: output[..., :] = weight[ids[...], :]."""
@@ -62,16 +61,12 @@ class Embedding(Module):
                 f"Embedding: ids have dtype {ids.dtype}; expected an integer tensor of token ids "
                 f"(e.g. Tensor([[1, 2]]) or tensor.long())"
             )
-        if ids.size:
-            # One host round trip for the range check: an out-of-range id would otherwise
-            # wrap around (negative) or fail deep inside the backend.
-            lo, hi = index_range(ids)
-            if lo < 0 or hi >= self.num_embeddings:
-                bad = lo if lo < 0 else hi
-                raise IndexError(
-                    f"Embedding(num_embeddings={self.num_embeddings}): id {bad} is out of range; "
-                    f"expected ids in [0, {self.num_embeddings - 1}]"
-                )
+        bad = first_out_of_range(ids, self.num_embeddings)  # in 64 bits: an int8 -128 stays -128
+        if bad is not None:
+            raise IndexError(
+                f"Embedding(num_embeddings={self.num_embeddings}): id {bad} is out of range; "
+                f"expected ids in [0, {self.num_embeddings - 1}]"
+            )
         return self.weight[ids]
 
     def extra_repr(self) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..ops import where
 from ..tensor import Tensor
+from .checks import check_ignore_index, first_out_of_range, is_integer
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -125,25 +126,13 @@ def _class_target(name: str, x: Tensor, target: Any) -> Tensor:
     return target
 
 
-def is_integer(t: Tensor) -> bool:
-    """Whether t holds integers (indices): its dtype is a signed or unsigned int."""
-    return t.dtype.kind in "iu"
-
-
-def index_range(ids: Tensor) -> tuple[int, int]:
-    """(min, max) of a non-empty integer tensor, as Python ints (one host sync each)."""
-    return int(ids.min().item()), int(ids.max().item())
-
-
-def _check_classes(name: str, indices: Tensor, n_classes: int, ignore_index: int | None) -> None:
+def _check_classes(name: str, classes: Tensor, n_classes: int, ignore_index: int | None) -> None:
     """Raise ``IndexError`` naming the first out-of-range class index."""
-    if indices.shape[0] == 0:
-        return
-    lo, hi = index_range(indices)
-    if lo < 0 or hi >= n_classes:
+    bad = first_out_of_range(classes, n_classes)
+    if bad is not None:
         also = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
         raise IndexError(
-            f"{name}: target holds class index {lo if lo < 0 else hi}, but the input has n_classes="
+            f"{name}: target holds class index {bad}, but the input has n_classes="
             f"{n_classes} on its last axis; expected indices in [0, {n_classes - 1}]{also}"
         )
 
@@ -151,8 +140,9 @@ def _check_classes(name: str, indices: Tensor, n_classes: int, ignore_index: int
 def _nll(name: str, log_probs: Tensor, target: Any, reduction: str, ignore_index: int | None) -> Tensor:
     _check_reduction(name, reduction)
     target = _class_target(name, log_probs, target)
+    ignore_index = check_ignore_index(name, ignore_index)
     n_classes = log_probs.shape[-1]
-    classes = target.reshape(-1)
+    classes = target.reshape(-1).long()  # 64 bits: uint8 255 stays 255, and -100 compares as -100
     n = classes.shape[0]
     if ignore_index is not None:
         keep = classes != ignore_index
@@ -249,15 +239,14 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         pred, target: the same shape (...); output () or (...) for "none".
 
     Args:
-        pred: predictions (the notes' g_t).
+        pred: predictions (the notes' g_t).  reduction: "mean", "sum" or "none".
         target: targets y_t (a Tensor, or an array or list, converted to pred's dtype).
-        reduction: "mean", "sum" or "none".
 
     Returns:
-        The reduced loss, or the per-entry losses for "none".
+        The reduced loss (for "none", one loss per entry, the shape of pred).
 
     Raises:
-        ValueError: an unknown ``reduction``; shapes differ (both are named).
+        ValueError: an unknown ``reduction``, or pred and target shapes that differ.
     """
     _check_reduction("mse_loss", reduction)
     diff = pred - _float_target("mse_loss", pred, target)

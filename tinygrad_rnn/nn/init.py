@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from ..autograd import no_grad
-from ..backend import host  # noqa: TID253  (QR of orthogonal_: no Tensor-level QR yet)
+from ..ops import qr
 from ..tensor import Tensor
 
 
@@ -35,8 +35,7 @@ def _fill(name: str, t: Tensor, make: Any) -> Tensor:
         )
     with no_grad():
         new = make(t.shape, t.device)
-        new = new.to(dtype=t.dtype) if new.dtype != t.dtype else new.clone()  # a copy: t owns its values
-        t.data = new.data  # in place: holders of t (optimizers) see the new values
+        t.copy_(new)  # in place: holders of t (optimizers) see the new values, with a new version
     return t
 
 
@@ -148,9 +147,10 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
         if rows == 0 or cols == 0:
             return Tensor.zeros(*shape, device=device, dtype=t.dtype)
         tall = Tensor.randn(max(rows, cols), min(rows, cols), dtype="float64")
-        q, r = host.qr(tall.numpy())  # q: (max, min) with orthonormal columns
-        diagonal = r[range(r.shape[0]), range(r.shape[0])]
-        q = Tensor(q * ((diagonal >= 0) * 2.0 - 1.0), device=device)  # Q diag(sign(diag R)): unique, uniform
+        q, r = qr(tall)  # q: (max, min) with orthonormal columns
+        k = list(range(r.shape[0]))
+        signs = (r[k, k] >= 0).astype(r.dtype) * 2.0 - 1.0
+        q = (q * signs).to(device)  # Q diag(sign(diag R)): unique, uniform
         if rows < cols:
             q = q.T
         return (q * gain).reshape(*shape)

@@ -6,14 +6,8 @@ import math
 from typing import Any
 
 from ..tensor import Tensor
+from .checks import check_size
 from .module import Module, Parameter
-
-
-def check_size(layer: str, name: str, value: Any) -> int:
-    """A layer size must be a positive int; say which one was wrong otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{layer}: {name}={value!r}; expected a positive int")
-    return value
 
 
 class Linear(Module):
@@ -62,12 +56,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_size("Linear", "in_features", in_features)
         self.out_features = check_size("Linear", "out_features", out_features)
-        bound = 1.0 / math.sqrt(in_features)
+        bound = 1.0 / math.sqrt(self.in_features)
         self.weight = Parameter(
-            Tensor.uniform(out_features, in_features, low=-bound, high=bound, device=device, dtype=dtype)
+            Tensor.uniform(self.out_features, self.in_features, low=-bound, high=bound, device=device, dtype=dtype)
         )
         self.bias = (
-            Parameter(Tensor.uniform(out_features, low=-bound, high=bound, device=device, dtype=dtype))
+            Parameter(Tensor.uniform(self.out_features, low=-bound, high=bound, device=device, dtype=dtype))
             if bias
             else None
         )

@@ -136,9 +136,10 @@ class Module:
                     f"state dict but the parameter has shape {p.shape}"
                 )
             values[name] = value
-        for name, value in values.items():  # only after every check passed: all or nothing
-            p = own[name]
-            p.data = value.to(p.device).data.astype(p.dtype, copy=True)
+        with no_grad():
+            for name, value in values.items():  # only after every check passed: all or nothing
+                p = own[name]
+                p.copy_(value.to(p.device))  # in place (cast to p's dtype), with a new version
         return missing, unexpected
 
     # ------------------------------------------------------------ modes, devices
@@ -166,7 +167,7 @@ class Module:
         with no_grad():
             for p in self.parameters():
                 moved = p.detach().to(device=device, dtype=dtype)
-                p.data, p.backend = moved.data, moved.backend  # in place: holders of p keep seeing it
+                p.data = moved.data  # in place: holders of p keep seeing it (now on the new device)
                 p.grad = None
         for m in self.modules():
             m._moved(device, dtype)
@@ -232,7 +233,24 @@ class ModuleList(Module):
 
 
 class Sequential(ModuleList):
-    """Modules applied one after the other."""
+    """Modules applied one after the other: ``Sequential(m1, m2)(x)`` is ``m2(m1(x))``.
+
+    Raises:
+        TypeError: an argument is not a Module (a list of modules passed as one
+            argument is named, with the fix: ``Sequential(*modules)``).
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            given = modules[0]
+            raise TypeError(
+                f"Sequential: got one {type(given).__name__} of {len(given)} modules as its argument; expected "
+                "the modules themselves as arguments: write nn.Sequential(*modules)"
+            )
+        for k, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {k} is a {type(m).__name__}; expected a Module")
+        super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
         for m in self:

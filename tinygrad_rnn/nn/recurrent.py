@@ -12,49 +12,58 @@ from typing import Any
 from ..autograd import anomaly_context
 from ..ops import cat, stack
 from ..tensor import Tensor
-from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step, uniform_parameter
-from .functional import activation, dropout
-from .linear import check_size
-from .module import Module
-from .unroll import Ragged, State, check_input, check_lengths, initial_states, project, unroll
+from .cells import GRUCell, LSTMCell, RecurrentFamily, RNNCell, add_weights, gru_step, lstm_step, rnn_step_with
+from .checks import check_size
+from .functional import dropout
+from .unroll import Ragged, State, initial_state, sequence_batch, unroll
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _RNNBase(Module):
+class _RNNBase(RecurrentFamily):
     """Parameters, checks and the unrolled loop shared by RNN, LSTM and GRU.
 
-    Subclasses set ``gates`` (blocks of H rows in the weights), ``fold_hh`` (whether
-    b_hh can be added to the input projection) and ``_step`` (one time step).
+    A layer is a stack of L = ``num_layers`` layers, each run in D directions (D = 2 if
+    ``bidirectional``, else 1); layer k > 0 reads layer k-1's output (both directions
+    concatenated), with dropout in between in training mode. Each step is the step of
+    the layer's cell (``gates``, ``step`` and ``biases_summed_in_projection`` as there).
+
+    Shapes:
+        x: (T, B, I) ((B, T, I) if ``batch_first``; (T, I) unbatched).
+        hx, h_n (and the LSTM's c0, c_n): (L*D, B, H) ((L*D, H) unbatched).
+        output: (T, B, D*H).  ``weight_ih_l0``: (gates*H, I), ``weight_ih_l{k>0}``:
+        (gates*H, D*H), ``weight_hh_l{k}``: (gates*H, H), biases (gates*H,); the reverse
+        direction's parameters end in ``_reverse``.
+
+    Args:
+        Those of the family (:class:`~.cells.RecurrentFamily`), and num_layers: L, stacked
+        layers.  batch_first: x and output are (B, T, ...).  dropout: probability of zeroing
+        the outputs of each layer but the last, in training mode.  bidirectional: add a
+        layer running from the last step to the first (``_reverse``).
+
+    Raises:
+        ValueError: bad sizes, dropout (or nonlinearity); in forward, see ``forward``.
     """
 
-    gates = 1
-    fold_hh = True
+    _defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
+                 "nonlinearity": "tanh"}
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  device: Any = "cpu", dtype: Any = None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.input_size = check_size(name, "input_size", input_size)
-        self.hidden_size = check_size(name, "hidden_size", hidden_size)
+        name, H = self._init_sizes(input_size, hidden_size, bias), self.hidden_size
         self.num_layers = check_size(name, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"{name}: dropout={dropout!r}; expected a probability in [0, 1)")
-        self.bias, self.batch_first, self.bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
+        self.batch_first, self.bidirectional = bool(batch_first), bool(bidirectional)
         self.dropout = float(dropout)
         self.num_directions = 2 if self.bidirectional else 1
-        G, bound = self.gates * hidden_size, 1.0 / hidden_size**0.5
-        for k in range(num_layers):  # PyTorch's order, so both draw and list parameters alike
-            layer_input = input_size if k == 0 else hidden_size * self.num_directions
-            for suffix in ("", "_reverse")[: self.num_directions]:
-                setattr(self, f"weight_ih_l{k}{suffix}", uniform_parameter((G, layer_input), bound, device, dtype))
-                setattr(self, f"weight_hh_l{k}{suffix}", uniform_parameter((G, hidden_size), bound, device, dtype))
-                if self.bias:
-                    setattr(self, f"bias_ih_l{k}{suffix}", uniform_parameter((G,), bound, device, dtype))
-                    setattr(self, f"bias_hh_l{k}{suffix}", uniform_parameter((G,), bound, device, dtype))
+        for k in range(self.num_layers):
+            layer_input = self.input_size if k == 0 else H * self.num_directions
+            for suffix in (f"_l{k}", f"_l{k}_reverse")[: self.num_directions]:
+                add_weights(self, suffix, self.gates, layer_input, H, self.bias, device, dtype)
 
-    # ------------------------------------------------------------------ forward
     def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
         """Run every layer and direction over the sequence.
 
@@ -63,9 +72,9 @@ class _RNNBase(Module):
             hx: the initial state (L*D, B, H) ((L*D, H) unbatched); LSTM: a pair
                 ``(h0, c0)``. None means zeros. Row ``k*D + d`` is layer k, direction d.
             lengths: one int per sequence (a list, or an int Tensor), each in 1..T, in any
-                order. Outputs past a sequence's length are 0, ``h_n`` holds its state at
-                its own last step, and the reverse direction starts there (the rule of
-                :mod:`~tinygrad_rnn.nn.unroll`, the same for every recurrent layer).
+                order: x past a sequence's length is never read, outputs there are 0, and
+                ``h_n`` holds (a reverse direction starts from) the state at its own last
+                step (the rule of :mod:`.unroll`).
 
         Returns:
             ``(output, h_n)``, LSTM ``(output, (h_n, c_n))``: output (T, B, D*H) (batch
@@ -74,61 +83,44 @@ class _RNNBase(Module):
             direction (never batch first).
 
         Raises:
-            ValueError: x, hx or lengths of the wrong shape or value (the layer, what was
-                given and what was expected are named).
+            ValueError: x, hx or lengths of the wrong shape or value (all named).
         """
         name, L, D = type(self).__name__, self.num_layers, self.num_directions
-        x, unbatched = check_input(name, x, self.input_size, self.batch_first)
-        T, B = x.shape[0], x.shape[1]
-        ragged = Ragged(x, check_lengths(name, lengths, T, B))
-        states = initial_states(name, hx, x, unbatched, L * D, self.hidden_size, 2 if self.gates == 4 else 1)
-        layer_input, finals = ragged.trim(x), []
+        layer_input, unbatched, ragged = sequence_batch(name, x, self.input_size, lengths, self.batch_first)
+        parts = 2 if self.gates == 4 else 1
+        B, H = layer_input.shape[1], self.hidden_size
+        states = initial_state(name, hx, layer_input, B, H, parts, unbatched, rows=L * D)  # each (L*D, B, H)
+        finals = []
         for k in range(L):
             outputs = []
             for d in range(D):
-                out, final = self._run_direction(layer_input, k, d == 1, states[k * D + d], ragged)
+                out, final = self._run_direction(layer_input, k, d == 1, tuple(s[k * D + d] for s in states), ragged)
                 outputs.append(out)
                 finals.append(final)
             layer_input = outputs[0] if D == 1 else cat(outputs, axis=2)
             if self.dropout and self.training and k < L - 1:
                 layer_input = dropout(layer_input, self.dropout, training=True)
         output = ragged.pad(layer_input)
-        h_n = [stack([f[i] for f in finals]) for i in range(len(finals[0]))]
+        h_n = [stack([final[i] for final in finals]) for i in range(parts)]
         if unbatched:
-            output = output.reshape(T, output.shape[2])
-            h_n = [s.reshape(s.shape[0], self.hidden_size) for s in h_n]
+            output = output.reshape(ragged.T, output.shape[2])
+            h_n = [s.reshape(L * D, H) for s in h_n]
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
-        return output, (h_n[0] if len(h_n) == 1 else tuple(h_n))
+        return output, (h_n[0] if parts == 1 else tuple(h_n))
 
     def _run_direction(self, x: Tensor, k: int, reverse: bool, state: State,
                        ragged: Ragged) -> tuple[Tensor, State]:
         """Unroll layer k in one direction over x (T, B, I): outputs (T, B, H), final state."""
-        suffix = f"l{k}_reverse" if reverse else f"l{k}"
-        W_ih, W_hh = getattr(self, "weight_ih_" + suffix), getattr(self, "weight_hh_" + suffix)
-        b_ih = getattr(self, "bias_ih_" + suffix) if self.bias else None
-        b_hh = getattr(self, "bias_hh_" + suffix) if self.bias else None
+        suffix = f"_l{k}_reverse" if reverse else f"_l{k}"
         label = f"{type(self).__name__} layer {k}{' reverse' if reverse else ''}"
         with anomaly_context(f"{label}, input projection"):
-            xw = project(x, W_ih, None if b_ih is None else (b_ih + b_hh if self.fold_hh else b_ih))
-            W_hh_T, b_step = W_hh.T, (None if self.fold_hh else b_hh)
+            xw, W_hh_T, b_hh = self._projection(x, suffix)
 
         def step(inputs_t: tuple[Tensor, ...], state: State) -> State:
-            return self._step(inputs_t[0], state, W_hh_T, b_step)
+            return self.step(inputs_t[0], state, W_hh_T, b_hh)
 
         return unroll(step, (xw,), state, ragged, label + ", time step {t}", reverse=reverse)
-
-    def _step(self, xw_t: Tensor, state: State, W_hh_T: Tensor, b_hh: Tensor | None) -> State:
-        """One time step: the new state from xw_t = x_t W_ih^T + b and the previous state."""
-        raise NotImplementedError
-
-    def extra_repr(self) -> str:
-        extra = [f"{self.input_size}, {self.hidden_size}"]
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False}
-        extra += [f"{key}={getattr(self, key)!r}" for key, value in defaults.items() if getattr(self, key) != value]
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            extra.append(f"nonlinearity={self.nonlinearity!r}")
-        return ", ".join(extra)
 
 
 class RNN(_RNNBase):
@@ -137,7 +129,7 @@ class RNN(_RNNBase):
     For each layer k and time step t (6.390 notes C.5, with W^sx = ``weight_ih_l{k}``,
     W^ss = ``weight_hh_l{k}`` and W_0^ss = ``bias_ih_l{k} + bias_hh_l{k}``):
 
-        s_t = f_s(W^sx x_t + W^ss s_{t-1} + W_0^ss),   f_s = tanh or relu
+        s_t = f_s(W^sx x_t + W^ss s_{t-1} + W_0^ss),   f_s = tanh or relu (``nonlinearity``)
 
     The loop it runs, per layer and direction (rows are batch entries)::
 
@@ -146,27 +138,8 @@ class RNN(_RNNBase):
             h = f_s(xw[t] + h @ weight_hh.T)
             output[t] = h
 
-    Layer k > 0 reads layer k-1's output (both directions concatenated), with dropout
-    in between in training mode.
-
-    Shapes:
-        x: (T, B, I) ((B, T, I) if ``batch_first``; (T, I) unbatched).  hx, h_n: (L*D, B, H).
-        output: (T, B, D*H).  ``weight_ih_l0``: (H, I), ``weight_ih_l{k>0}``: (H, D*H),
-        ``weight_hh_l{k}``: (H, H), biases (H,); D = 2 if bidirectional else 1.
-
-    Args:
-        input_size: I.  hidden_size: H.  num_layers: L, stacked layers.
-        nonlinearity: f_s, ``"tanh"`` or ``"relu"``.  bias: add the biases.
-        batch_first: x and output are (B, T, ...).  dropout: probability of zeroing the
-            outputs of each layer but the last, in training mode.
-        bidirectional: add a layer running from the last step to the first (``_reverse``).
-        device: ``"cpu"`` or ``"cuda"``.  dtype: of the parameters (default float32).
-
-    Returns:
-        ``forward(x, hx=None, lengths=None)`` -> ``(output, h_n)`` (see ``forward``).
-
-    Raises:
-        ValueError: bad sizes, dropout or nonlinearity; in forward, see ``forward``.
+    Shapes, arguments and errors: those of the family (``_RNNBase``), with H rows per
+    weight; ``forward(x, hx=None, lengths=None)`` -> ``(output, h_n)``.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -179,15 +152,10 @@ class RNN(_RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  device: Any = "cpu", dtype: Any = None) -> None:
-        if nonlinearity not in ("tanh", "relu"):  # checked before any weight is drawn
-            raise ValueError(f"RNN: nonlinearity={nonlinearity!r}; expected 'tanh' or 'relu'")
+        step = rnn_step_with(nonlinearity, "RNN")  # checked before any weight is drawn
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device, dtype)
-        self.nonlinearity, self._f_s = nonlinearity, activation(nonlinearity, ("tanh", "relu"), "RNN")
-
-    def _step(self, xw_t: Tensor, state: tuple[Tensor, ...], W_hh_T: Tensor,
-              b_hh: Tensor | None) -> tuple[Tensor, ...]:
-        return (rnn_step(xw_t, state[0], W_hh_T, self._f_s),)
+        self.nonlinearity, self.step = nonlinearity, step
 
 
 class LSTM(_RNNBase):
@@ -204,18 +172,8 @@ class LSTM(_RNNBase):
             h = o * tanh(c)
             output[t] = h
 
-    Shapes:
-        As :class:`RNN`, with 4H rows in every weight and bias; hx = (h0, c0) and
-        (h_n, c_n) each (L*D, B, H).
-
-    Args:
-        As :class:`RNN`, without ``nonlinearity``.
-
-    Returns:
-        ``forward(x, hx=None, lengths=None)`` -> ``(output, (h_n, c_n))``.
-
-    Raises:
-        ValueError: bad sizes or dropout; in forward, see ``forward``.
+    Shapes, arguments and errors: those of the family (``_RNNBase``), with 4H rows per
+    weight; hx = (h0, c0), and ``forward`` -> ``(output, (h_n, c_n))``.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -226,10 +184,7 @@ class LSTM(_RNNBase):
     """
 
     gates = 4
-
-    def _step(self, xw_t: Tensor, state: tuple[Tensor, ...], W_hh_T: Tensor,
-              b_hh: Tensor | None) -> tuple[Tensor, ...]:
-        return lstm_step(xw_t, state[0], state[1], W_hh_T)
+    step = staticmethod(lstm_step)
 
 
 class GRU(_RNNBase):
@@ -246,17 +201,8 @@ class GRU(_RNNBase):
             h = (1 - z) * n + z * h
             output[t] = h
 
-    Shapes:
-        As :class:`RNN`, with 3H rows in every weight and bias.
-
-    Args:
-        As :class:`RNN`, without ``nonlinearity``.
-
-    Returns:
-        ``forward(x, hx=None, lengths=None)`` -> ``(output, h_n)``.
-
-    Raises:
-        ValueError: bad sizes or dropout; in forward, see ``forward``.
+    Shapes, arguments and errors: those of the family (``_RNNBase``), with 3H rows per
+    weight; ``forward(x, hx=None, lengths=None)`` -> ``(output, h_n)``.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -267,8 +213,5 @@ class GRU(_RNNBase):
     """
 
     gates = 3
-    fold_hh = False  # b_hn is multiplied by r_t, so b_hh cannot join the input projection
-
-    def _step(self, xw_t: Tensor, state: tuple[Tensor, ...], W_hh_T: Tensor,
-              b_hh: Tensor | None) -> tuple[Tensor, ...]:
-        return (gru_step(xw_t, state[0], W_hh_T, b_hh),)
+    biases_summed_in_projection = False  # b_hn is multiplied by r_t
+    step = staticmethod(gru_step)

@@ -2,14 +2,12 @@
 
 ``ElmanRNN``, ``GatedRNN`` (:mod:`.elman`) and ``RNN``, ``LSTM``, ``GRU``
 (:mod:`.recurrent`) differ only in their step, s_t = step(x-terms_t, s_{t-1}). The rest
-is here, written once: the input, state and ``lengths`` checks, the input projection
-for all time steps in one matmul, the per-step loop with its anomaly labels, and the
-rule for a ragged batch (sequences of different lengths), the same for every layer:
-
-* outputs past a sequence's length are 0;
-* after its last step a sequence's state is carried unchanged, so the final state is
-  the state at its own last step (and a reverse direction starts there);
-* so a padded batch gives, for every sequence, what running it alone gives.
+is here, written once: the checks, the input projection for all time steps in one
+matmul, the per-step loop with its anomaly labels, and the rule for a ragged batch
+(sequences of different lengths): what x holds past a sequence's length is never read,
+outputs there are 0, and the state is carried unchanged after the last step, so the
+final state is the state at the sequence's own last step (where a reverse direction
+starts) and a padded batch gives, for every sequence, what running it alone gives.
 
 No backward code: back-propagation through time is the tape running backward through
 this loop (6.390 notes C.41, Back-propagation through time).
@@ -24,6 +22,7 @@ from typing import Any
 from ..autograd import anomaly_context, is_anomaly_enabled
 from ..ops import cat, stack, where
 from ..tensor import Tensor
+from .checks import check_lengths, check_state
 
 State = tuple[Tensor, ...]
 Step = Callable[[tuple[Tensor, ...], State], State]
@@ -34,8 +33,8 @@ _NO_LABEL = contextlib.nullcontext()
 def unbind_time(xs: Tensor) -> list[Tensor]:
     """Split (T, ...) into T tensors of shape (...): the steps of the loop.
 
-    Plain slices: the backward adds each step's gradient into one (T, ...) buffer
-    (``GetItem.backward_into``), so this costs O(T), as a hand-written loop would.
+    Plain slices: the backward adds each step's gradient into one (T, ...) buffer, so
+    this costs O(T), as a hand-written loop would.
     """
     return [xs[t] for t in range(xs.shape[0])]
 
@@ -57,20 +56,22 @@ class Ragged:
     """How far to run a batch whose sequences have ``lengths`` (None: all T steps).
 
     ``steps`` is the longest length: steps where every sequence has ended are skipped
-    (and padded back with zeros by :meth:`pad`). ``valid`` (steps, B, 1) is True while
-    sequence b is running at step t; ``step[t]`` is its slice (B, 1).
+    (and padded back with zeros by :meth:`pad`). ``running`` (T, B, 1) is True while
+    sequence b is running at step t, ``valid`` is its first ``steps`` steps, and
+    ``step[t]`` its slice (B, 1).
     """
 
-    def __init__(self, x: Tensor, lengths: list[int] | None) -> None:
-        T, B = x.shape[0], x.shape[1]
+    def __init__(self, T: int, B: int, lengths: list[int] | None, device: Any = "cpu") -> None:
         self.T = T
         self.steps = T if lengths is None else max(lengths)
         self.min_length = self.steps if lengths is None else min(lengths)
+        self.running: Tensor | None = None
         self.valid: Tensor | None = None
         self.step: list[Tensor] = []
         if lengths is not None:
-            ends = Tensor(lengths, device=x.device).reshape(1, B, 1)
-            self.valid = Tensor.arange(self.steps, device=x.device).reshape(self.steps, 1, 1) < ends
+            ends = Tensor(lengths, device=device).reshape(1, B, 1)
+            self.running = Tensor.arange(T, device=device).reshape(T, 1, 1) < ends
+            self.valid = self.trim(self.running)
             self.step = unbind_time(self.valid)
 
     def trim(self, x: Tensor) -> Tensor:
@@ -94,15 +95,12 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
     """Run ``state = step(inputs_t, state)`` for every t; the per-step loop of every layer.
 
     Args:
-        step: one transition; ``inputs_t`` holds the t-th slice of every tensor of
-            ``inputs``, and ``state`` is a tuple ((s,), or (h, c) for the LSTM).
-        inputs: the parts of the step that depend on x_t only, (steps, B, k) each,
-            computed for all t before the loop.
-        state: the initial state, each (B, H).
-        ragged: the batch's lengths (:class:`Ragged`).
-        label: names the step in anomaly mode, with ``{t}`` for the step number.
+        step: one transition; ``inputs_t`` holds the t-th slice of each of ``inputs`` (the
+            parts of the step that depend on x_t only, (steps, B, k) each, computed for all
+            t before the loop); ``state`` is a tuple of (B, H) tensors, (s,) or (h, c).
+        label: names the step in anomaly mode, with ``{t}`` for the step number, counted
+            from ``count_from`` (1 in the notes, 0 in PyTorch).
         reverse: run from the last step to the first.
-        count_from: number of the first step in the label (1 in the notes, 0 in PyTorch).
 
     Returns:
         ``(outputs, final)``: the first state component at every step, (steps, B, H),
@@ -122,95 +120,60 @@ def unroll(step: Step, inputs: tuple[Tensor, ...], state: State, ragged: Ragged,
     return ragged.zero_past_ends(stack(outputs)), state
 
 
-# ----------------------------------------------------------------------- checks
-def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
-    """``lengths`` as a list of B ints in 1..T; None when there are none or all equal T.
+# ------------------------------------------------------- inputs and initial states
+def sequence_batch(name: str, x: Any, input_size: int, lengths: Any, batch_first: bool = False,
+                   unbatched_ok: bool = True) -> tuple[Tensor, bool, Ragged]:
+    """x as time-major (steps, B, I) with its padding set to 0, whether it came unbatched, its lengths.
 
-    A single int is accepted for a batch of one sequence.
-
-    Raises:
-        TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
-    """
-    if lengths is None:
-        return None
-    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array
-        lengths = lengths.tolist()
-    if isinstance(lengths, int) and not isinstance(lengths, bool) and B == 1:
-        lengths = [lengths]
-    if not isinstance(lengths, (list, tuple)):
-        kind = type(lengths).__name__
-        raise TypeError(f"{name}: lengths is {lengths!r}; expected a list of {B} ints, got {kind}")
-    lengths = list(lengths)
-    for n in lengths:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
-    if len(lengths) != B:
-        raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
-    bad = [n for n in lengths if not 1 <= n <= T]
-    if bad:
-        raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..T = 1..{T}")
-    return None if min(lengths) == T else lengths
-
-
-def check_input(name: str, x: Any, input_size: int, batch_first: bool = False,
-                unbatched_ok: bool = True) -> tuple[Tensor, bool]:
-    """x as time-major (T, B, I), and whether it came unbatched as (T, I).
+    The padding (steps past each sequence's length) becomes exact zeros by ``where``
+    before any other op reads x: whatever it holds (NaN, Inf, old data) reaches neither
+    an output nor a gradient (0 * NaN would be NaN; ``where`` only selects), x's gradient
+    there is exactly 0, and anomaly mode has nothing to report.
 
     Raises:
-        TypeError: x is not a Tensor.
-        ValueError: x is not (T, B, input_size) (or (T, input_size) when ``unbatched_ok``),
-            or has no time steps.
+        TypeError, ValueError: x is not a (T, B, input_size) Tensor (or (T, input_size)
+            when ``unbatched_ok``) with T >= 1; lengths are not B ints in 1..T.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input x is a {type(x).__name__}; expected a Tensor")
     if x.ndim not in ((2, 3) if unbatched_ok else (3,)) or x.shape[-1] != input_size:
         layout = f"(B, T, {input_size})" if batch_first else f"(T, B, {input_size})"
         also = f" or unbatched (T, {input_size})" if unbatched_ok else ""
-        raise ValueError(
-            f"{name}: input x has shape {x.shape}; expected {layout}{also} "
-            f"(input_size={input_size}, batch_first={batch_first})"
-        )
-    if x.shape[1 if batch_first and x.ndim == 3 else 0] == 0:
+        raise ValueError(f"{name}: input x has shape {x.shape}; expected {layout}{also} "
+                         f"(input_size={input_size}, batch_first={batch_first})")
+    unbatched, batch_first = x.ndim == 2, batch_first and x.ndim == 3
+    T, B = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], 1 if unbatched else x.shape[1])
+    if T == 0:
         raise ValueError(f"{name}: input x has 0 time steps (x has shape {x.shape}); expected T >= 1")
-    unbatched = x.ndim == 2
+    ragged = Ragged(T, B, check_lengths(name, lengths, T, B), x.device)
+    if ragged.running is not None:  # in x's own layout, so that no op sees the padding first
+        running = ragged.running
+        x = where(running.reshape(T, 1) if unbatched else running.transpose(1, 0, 2) if batch_first else running,
+                  x, 0.0)
     if unbatched:
-        x = x.reshape(x.shape[0], 1, input_size)
+        x = x.reshape(T, 1, input_size)
     elif batch_first:
         x = x.transpose(1, 0, 2)
-    return x, unbatched
+    return ragged.trim(x), unbatched, ragged
 
 
-def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
-    """``s`` if it is a Tensor of shape ``expected``; ``layout`` spells the expected shape out.
+def initial_state(name: str, hx: Any, like: Tensor, B: int, H: int, parts: int, unbatched: bool,
+                  rows: int | None = None) -> State:
+    """The initial state given as ``hx``: ``parts`` tensors (h,) or (h, c), zeros for None.
 
-    Raises:
-        TypeError: s is not a Tensor.  ValueError: s has another shape.
+    Each is (rows, B, H) for a layer, a row per layer and direction (rows = L*D), and
+    (B, H) for a cell (``rows`` None); unbatched, ``hx`` has no B axis. ValueError: a part
+    of the wrong shape, or an LSTM ``hx`` that is not a pair.
     """
-    if not isinstance(s, Tensor):
-        raise TypeError(f"{name}: {what} is a {type(s).__name__}; expected a Tensor of shape {layout}")
-    if s.shape != expected:
-        raise ValueError(f"{name}: {what} has shape {s.shape}; expected {layout}")
-    return s
-
-
-def initial_states(name: str, hx: Any, x: Tensor, unbatched: bool, LD: int, H: int,
-                   n_states: int) -> list[State]:
-    """One state tuple, (h,) or (h, c) when ``n_states`` is 2, per layer and direction (LD of them).
-
-    Raises:
-        ValueError: hx is not (LD, B, H) ((LD, H) unbatched), or not a pair when it should be.
-    """
-    B = x.shape[1]
+    lead = () if rows is None else (rows,)
     if hx is None:
-        zeros = Tensor.zeros(B, H, device=x.device, dtype=x.dtype)
-        return [(zeros,) * n_states] * LD
-    if n_states == 2:
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ValueError(f"{name}: hx is a {type(hx).__name__}; expected a pair (h0, c0) or None")
-        parts = list(zip(("h0", "c0"), hx, strict=True))
-    else:
-        parts = [("hx", hx)]
-    expected = (LD, H) if unbatched else (LD, B, H)
-    layout = f"{expected} (num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
-    per_part = [check_state(name, what, s, expected, layout).reshape(LD, B, H) for what, s in parts]
-    return [tuple(s[j] for s in per_part) for j in range(LD)]
+        return (Tensor.zeros(*lead, B, H, device=like.device, dtype=like.dtype),) * parts
+    names = ("hx",) if parts == 1 else ("h", "c") if rows is None else ("h0", "c0")
+    if parts == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+        raise ValueError(f"{name}: hx is a {type(hx).__name__}; expected a pair ({names[0]}, {names[1]}) or None")
+    expected = (*lead, H) if unbatched else (*lead, B, H)
+    layout = str(expected) if rows is None else \
+        f"{expected} (num_layers * num_directions, {'' if unbatched else 'B, '}hidden_size)"
+    given = tuple(hx) if parts == 2 else (hx,)
+    return tuple(check_state(name, what, s, expected, layout).reshape(*lead, B, H)
+                 for what, s in zip(names, given, strict=True))

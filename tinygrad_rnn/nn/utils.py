@@ -1,13 +1,17 @@
-"""Training utilities: gradient-norm clipping and padding ragged sequences into a batch."""
+"""Training utilities: gradient-norm clipping, padding ragged sequences into a batch, and
+reading each sequence's last step back out."""
 
 from __future__ import annotations
 
 import math
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from ..autograd import no_grad
 from ..ops import cat, stack
 from ..tensor import Tensor
+from .checks import check_lengths
 
 CLIP_EPS = 1e-6  # keeps max_norm / (norm + eps) finite for zero gradients; PyTorch's value
 
@@ -60,16 +64,16 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> f
     if not limit >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm={max_norm!r}; expected a number >= 0")
     with_grad = [p for p in _tensors("clip_grad_norm_", parameters) if p.grad is not None]
-    squares = 0.0
-    for p in with_grad:
-        backend = p.grad.backend
-        grad = p.grad.data.astype(backend.float64)  # accumulate in float64: one host float per tensor
-        squares += float(backend.scalar(backend.sum(grad * grad)))
-    total_norm = math.sqrt(squares)
-    scale = limit / (total_norm + CLIP_EPS)
-    if scale < 1.0:
+    with no_grad():  # bookkeeping on gradients, never itself differentiated
+        squares = 0.0
         for p in with_grad:
-            p.grad = p.grad._make(p.grad.data * scale, p.grad.backend)  # a new array: the old one may be shared
+            grad = p.grad.double()  # accumulate in float64: one host float per tensor
+            squares += float((grad * grad).sum().item())
+        total_norm = math.sqrt(squares)
+        scale = limit / (total_norm + CLIP_EPS)
+        if scale < 1.0:
+            for p in with_grad:
+                p.grad = p.grad * scale  # a new tensor: the old gradient may be shared
     return total_norm
 
 
@@ -115,10 +119,43 @@ def pad_sequence(sequences: Sequence[Tensor], padding_value: float = 0, batch_fi
         missing = t_max - s.shape[0]
         if missing:
             try:
-                pad = s._make(s.backend.full((missing, *s.shape[1:]), padding_value, s.dtype), s.backend)
-            except OverflowError:
+                pad = Tensor.full((missing, *s.shape[1:]), padding_value, device=s.device, dtype=s.dtype)
+            except ValueError:
                 raise ValueError(f"pad_sequence: padding_value={padding_value!r} does not fit in dtype {s.dtype}; "
                                  "expected a smaller number") from None
             s = cat([s, pad], axis=0)
         padded.append(s)
     return stack(padded, axis=0 if batch_first else 1)
+
+
+def last_step(outputs: Tensor, lengths: Any = None, batch_first: bool = False) -> Tensor:
+    """Each sequence's value at its own last step: ``outputs[lengths[b] - 1, b]`` for every b.
+
+    For a padded batch, ``outputs[-1]`` is not the final state: a recurrent layer's
+    outputs (``ElmanRNN``'s states s) are 0 past each sequence's length. This picks step
+    n^(b) of sequence b instead (the notes' s_{n^(b)}, 6.390 notes C.3), by indexing, so
+    the gradient flows back to exactly those entries. Without ``lengths`` it is ``outputs[-1]``.
+
+    Shapes:
+        outputs: (T, B, *rest), or (B, T, *rest) with ``batch_first``.  output: (B, *rest).
+
+    Raises:
+        TypeError: outputs is not a Tensor; lengths are not ints.
+        ValueError: outputs has fewer than 2 axes; lengths are not B ints in 1..T.
+
+    Example:
+        >>> import tinygrad_rnn as tr
+        >>> s = tr.Tensor([[[1.0], [2.0]], [[3.0], [0.0]]])  # (T=2, B=2, 1): sequence 1 has length 1
+        >>> tr.nn.utils.last_step(s, lengths=[2, 1]).tolist()
+        [[3.0], [2.0]]
+    """
+    if not isinstance(outputs, Tensor):
+        raise TypeError(f"last_step: outputs is a {type(outputs).__name__}; expected a Tensor")
+    if outputs.ndim < 2:
+        raise ValueError(f"last_step: outputs has shape {outputs.shape}; expected (T, B, ...) or (B, T, ...)")
+    T, B = (outputs.shape[1], outputs.shape[0]) if batch_first else outputs.shape[:2]
+    checked = check_lengths("last_step", lengths, T, B)
+    if checked is None:  # every sequence runs all T steps
+        return outputs[:, T - 1] if batch_first else outputs[T - 1]
+    ends, rows = Tensor(checked, device=outputs.device) - 1, Tensor.arange(B, device=outputs.device)
+    return outputs[rows, ends] if batch_first else outputs[ends, rows]

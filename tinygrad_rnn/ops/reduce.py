@@ -76,16 +76,17 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 class Max(Function):
-    """max: y = max of x over ``axes``
+    """max: y = max of x over ``axes``   (with ``smallest``: min, the same with the minima)
     dx = broadcast(grad) * [x == y] / (number of maxima)   (ties share the gradient)
     """
 
     reads_inputs = False
 
-    def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    def forward(self, x: Any, axes: tuple[int, ...], keepdims: bool, smallest: bool = False) -> Any:
         backend = self.backend
         self.axes, self.keepdims = axes, keepdims
-        y = backend.amax(x, axis=axes, keepdims=True)
+        # min is not -max(-x): negating the int8 value -128 overflows back to -128
+        y = (backend.amin if smallest else backend.amax)(x, axis=axes, keepdims=True)
         mask = (x == y).astype(x.dtype)
         self.mask = mask / backend.sum(mask, axis=axes, keepdims=True)
         return y if keepdims else y.reshape(tuple(d for i, d in enumerate(x.shape) if i not in axes))
@@ -97,13 +98,16 @@ class Max(Function):
         return broadcast_to(grad, shape) * grad._make(self.mask, grad.backend)
 
 
-def reduce_max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``; the gradient goes to the maxima (split evenly on ties)."""
-    axes = normalize_axes(axis, x.ndim, "max")
+def reduce_max(x: Tensor, axis: Any = None, keepdims: bool = False, smallest: bool = False) -> Tensor:
+    """Maximum (``smallest``: minimum) over ``axis``; the gradient goes to the extremes
+    (split evenly on ties)."""
+    name = "min" if smallest else "max"
+    axes = normalize_axes(axis, x.ndim, name)
     for a in axes:
         if x.shape[a] == 0:
-            raise ValueError(f"max: axis {a} of a tensor of shape {shape_str(x.shape)} is empty; expected at least one element")
-    return x._apply(Max, axes=axes, keepdims=keepdims)
+            raise ValueError(f"{name}: axis {a} of a tensor of shape {shape_str(x.shape)} is empty; expected at least "
+                             "one element")
+    return x._apply(Max, axes=axes, keepdims=keepdims, smallest=smallest)
 
 
 # ------------------------------------------------------------------- broadcasting
@@ -191,7 +195,7 @@ class ReduceOps(TensorOps):
         return reduce_max(self, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return -reduce_max(-self, axis, keepdims)
+        return reduce_max(self, axis, keepdims, smallest=True)
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima (int64; not differentiable); ``axis`` None: of the flattened tensor."""

@@ -1,0 +1,130 @@
+"""Argument checks shared by the layers and losses: integers, index ranges, lengths, states.
+
+Whole numbers are accepted as Python ints or NumPy integer scalars (``np.int64(3)``,
+what indexing an array gives), and always come back as Python ints; bools, floats and
+strings are refused. Index tensors (token ids, class targets) of any integer dtype are
+range-checked in 64 bits, so an ``int8`` id of -128 or a ``uint8`` label of 255 is
+judged by its true value, never by one that wrapped around.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ..tensor import Tensor
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` as a Python int if it is a whole-number type (int, NumPy integer), else None.
+
+    A bool is not a number here (``True`` as a size is a mistake), nor a float (3.0).
+    """
+    if isinstance(value, bool) or isinstance(value, Tensor):
+        return None
+    try:
+        return operator.index(value)  # int and NumPy integers; NumPy's bool and floats refuse
+    except TypeError:
+        return None
+
+
+def check_size(layer: str, name: str, value: Any) -> int:
+    """A layer size must be a positive int (or NumPy integer); say which one was wrong otherwise.
+
+    Raises:
+        ValueError: ``value`` is not a whole number >= 1 (the layer, the name and the value are named).
+    """
+    size = as_int(value)
+    if size is None or size < 1:
+        raise ValueError(f"{layer}: {name}={value!r}; expected a positive int")
+    return size
+
+
+def is_integer(t: Tensor) -> bool:
+    """Whether t holds integers (indices): its dtype is a signed or unsigned int."""
+    return t.dtype.kind in "iu"
+
+
+def widened(ids: Tensor) -> Tensor:
+    """The integer tensor ``ids``, flattened, in a type that holds each of its values exactly.
+
+    int64 holds every value of int8..int64 and uint8..uint32; uint64 stays uint64 (its
+    values past 2^63 - 1 would wrap around in int64).
+    """
+    flat = ids.reshape(-1)
+    return flat if ids.dtype.kind == "u" and ids.dtype.itemsize == 8 else flat.long()
+
+
+def first_out_of_range(ids: Tensor, n: int) -> int | None:
+    """The first value of the integer tensor ``ids`` outside [0, n - 1] as a Python int; None if none.
+
+    Compares in 64 bits (:func:`widened`), with no arithmetic that could overflow; one
+    host round trip.
+    """
+    flat = widened(ids)
+    if flat.shape[0] == 0:
+        return None
+    outside = (flat < 0).long() + (flat >= n).long()  # 1 where out of range (never both)
+    value = int(flat[outside.argmax()].item())  # argmax: the first 1, or entry 0 when all are 0
+    return None if 0 <= value < n else value
+
+
+def check_ignore_index(name: str, ignore_index: Any) -> int | None:
+    """``ignore_index`` as a Python int (None stays None).
+
+    Raises:
+        TypeError: it is not a whole number (a string, a bool, a float).
+        ValueError: it does not fit in int64, the type targets are compared in.
+    """
+    if ignore_index is None:
+        return None
+    value = as_int(ignore_index)
+    if value is None:
+        raise TypeError(f"{name}: ignore_index={ignore_index!r} ({type(ignore_index).__name__}); "
+                        "expected an int (a class index never used as a target, e.g. -100) or None")
+    if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        raise ValueError(f"{name}: ignore_index={value} does not fit in int64; expected an int in "
+                         f"[{INT64_RANGE[0]}, {INT64_RANGE[1]}]")
+    return value
+
+
+def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
+    """``lengths`` (a list, array or Tensor; one int for B = 1) as a list of B ints in 1..T,
+    or None when there are none or all equal T.
+
+    Raises:
+        TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
+    """
+    if lengths is None:
+        return None
+    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array or scalar
+        lengths = lengths.tolist()
+    if as_int(lengths) is not None and B == 1:
+        lengths = [lengths]
+    if not isinstance(lengths, (list, tuple)):
+        kind = type(lengths).__name__
+        raise TypeError(f"{name}: lengths is {lengths!r}; expected a list of {B} ints, got {kind}")
+    if B == 0:
+        raise ValueError(f"{name}: lengths={list(lengths)!r} for a batch of 0 sequences (x has B = 0); "
+                         "expected at least one sequence when lengths are given")
+    for n in lengths:
+        if as_int(n) is None:
+            raise TypeError(f"{name}: lengths holds {n!r} ({type(n).__name__}); expected ints, one per sequence")
+    lengths = [as_int(n) for n in lengths]
+    if len(lengths) != B:
+        raise ValueError(f"{name}: got {len(lengths)} lengths for a batch of {B} sequences; expected {B}")
+    bad = [n for n in lengths if not 1 <= n <= T]
+    if bad:
+        raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..T = 1..{T}")
+    return None if min(lengths) == T else lengths
+
+
+def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:
+    """``s`` if it is a Tensor of shape ``expected`` (else TypeError, ValueError naming ``layout``)."""
+    if not isinstance(s, Tensor):
+        raise TypeError(f"{name}: {what} is a {type(s).__name__}; expected a Tensor of shape {layout}")
+    if s.shape != expected:
+        raise ValueError(f"{name}: {what} has shape {s.shape}; expected {layout}")
+    return s
