@@ -13,9 +13,11 @@ import platform
 import subprocess
 import time
 import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bench_jax import jax
 from bench_models import HAVE_ELMAN, TAPE_ERROR, Config, nn, torch
 
 import tinygrad_rnn as tr
@@ -31,7 +33,7 @@ TARGETS = {
 
 
 def ratios(name: str, med: dict[str, float]) -> dict[str, Any]:
-    """tape/numpy, tape/torch, tape/(1.25*bare) for the tape and the elman rows, with target verdicts."""
+    """tape/numpy, tape/torch, tape/(1.25*bare), tape/jax for the tape and the elman rows, with target verdicts."""
     out: dict[str, Any] = {}
     max_np, max_torch, max_bare = TARGETS.get(name, (None, None, None))
     for row in ("tape", "elman"):
@@ -40,6 +42,8 @@ def ratios(name: str, med: dict[str, float]) -> dict[str, Any]:
         r: dict[str, Any] = {"vs_numpy": med[row] / med["numpy"], "vs_1.25_bare": med[row] / (1.25 * med["bare"])}
         if "torch" in med:
             r["vs_torch"] = med[row] / med["torch"]
+        if "jax" in med:
+            r["vs_jax"] = med[row] / med["jax"]  # shown, no target
         misses = []
         for key, limit in (("vs_numpy", max_np), ("vs_torch", max_torch), ("vs_1.25_bare", max_bare)):
             if limit is not None and key in r and r[key] > limit:
@@ -91,7 +95,35 @@ def tape_memory(Ts: list[int], cfg: Config, seed: int) -> dict[str, Any]:
     return report
 
 
-# ============================================================ machine, printing
+# ============================================================ machine, devices, printing
+def device_sync(device: str) -> Callable[[], None]:
+    """What waits for the device: CuPy's and torch's queues on cuda (JAX's step waits itself)."""
+    if device != "cuda":
+        return lambda: None
+    import cupy
+
+    def sync() -> None:
+        cupy.cuda.runtime.deviceSynchronize()
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    return sync
+
+
+def check_cuda() -> None:
+    """Exit with the reason when --device cuda cannot run here."""
+    try:
+        import cupy  # noqa: F401
+    except ImportError as e:
+        raise SystemExit(f"--device cuda: CuPy is not installed ({e}); run on a GPU machine with "
+                         "'pip install cupy-cuda12x', or use --device cpu") from None
+    if TAPE_ERROR is None and not tr.cuda_available():
+        try:
+            tr.Tensor.zeros(1, device="cuda")
+        except RuntimeError as e:
+            raise SystemExit(f"--device cuda is not available here: {e}") from None
+
+
 def openblas() -> Any:
     """The OpenBLAS that NumPy loaded, via ctypes: (get_threads, set_threads) or None."""
     try:
@@ -141,6 +173,8 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
                     torch_interop_threads=torch.get_num_interop_threads(),
                     torch_mkldnn=bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled))
+    if jax is not None:
+        info.update(jax=jax.__version__, xla_flags=os.environ.get("XLA_FLAGS"))
     return info
 
 
@@ -149,19 +183,19 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def print_table(results: dict[str, dict]) -> None:
-    head = ("config", "model", "T", "tape ms", "numpy ms", "bare ms", "torch ms", "tape/numpy", "tape/torch",
-            "tape/(1.25 bare)", "targets")
+    head = ("config", "model", "T", "tape ms", "numpy ms", "bare ms", "torch ms", "jax ms", "tape/numpy",
+            "tape/torch", "tape/jax", "tape/(1.25 bare)", "targets")
     rows = []
     for name, res in results.items():
         cfg, med = res["config"], {m: t["median"] for m, t in res["times_ms"].items()}
         model = f"{cfg['cell'].upper()} {cfg['I']}/{cfg['H']}/{cfg['O']} B{cfg['B']}"
-        base = [_fmt(med.get("numpy")), _fmt(med.get("bare")), _fmt(med.get("torch"))]
+        base = [_fmt(med.get("numpy")), _fmt(med.get("bare")), _fmt(med.get("torch")), _fmt(med.get("jax"))]
         if not res["ratios"]:
-            rows.append((name, model, str(cfg["T"]), "n/a", *base, "-", "-", "-", "tape not available"))
+            rows.append((name, model, str(cfg["T"]), "n/a", *base, "-", "-", "-", "-", "tape not available"))
         for row, r in res["ratios"].items():
             label = name if row == "tape" else f"{name} [ElmanRNN]"
             rows.append((label, model, str(cfg["T"]), _fmt(med[row]), *base, _fmt(r["vs_numpy"]),
-                         _fmt(r.get("vs_torch")), _fmt(r["vs_1.25_bare"]) if name == "lstm_medium" else "-",
+                         _fmt(r.get("vs_torch")), _fmt(r.get("vs_jax")), _fmt(r["vs_1.25_bare"]) if name == "lstm_medium" else "-",
                          "ok" if r["targets_met"] else "MISS: " + "; ".join(r["misses"])))
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     line = " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))

@@ -1,5 +1,5 @@
 """Benchmark: one training step of tinygrad_rnn's recurrent layers against hand-written
-NumPy BPTT and PyTorch, in one process.
+NumPy BPTT, PyTorch and JAX, in one process.
 
 One training step (float32) = forward over the whole sequence, softmax cross-entropy at
 every time step averaged over T*B, full back-propagation through time, one SGD update.
@@ -20,10 +20,13 @@ Methods (each times the same model, started from the same weights):
           a floor for any implementation that uses the same BLAS.
   torch   torch.nn.RNN/GRU/LSTM + Linear + F.cross_entropy + torch.optim.SGD, when
           PyTorch is importable.
+  jax     jax.jit of jax.value_and_grad over a lax.scan of the same cell + the SGD update,
+          one compiled function (bench_jax.py), when JAX is importable; its float64 loss
+          and gradients are checked against the NumPy BPTT's before any timing.
 
 Timing rules: each method runs in its own block (warm-up steps, then timed steps) with
-a pause between blocks; blocks go in ABBA order (tape, elman, numpy, bare, torch, torch,
-bare, numpy, elman, tape), so slow drifts of a shared machine hit every method alike,
+a pause between blocks; blocks go in ABBA order (tape, elman, numpy, bare, torch, jax, jax,
+torch, bare, numpy, elman, tape), so slow drifts of a shared machine hit every method alike,
 and methods are never interleaved call by call (on 2 cores that makes both slower).
 The median is over all timed steps of all blocks of a method. Absolute times drift by
 25% or more between runs on shared machines; compare ratios measured in one run.
@@ -33,6 +36,7 @@ Ratios and the targets of the performance issue (checked in the last column):
   tape/torch        <= 1.0 on elman_tiny and elman_small, <= 1.4 on gru_medium and lstm_large
   tape/(1.25*bare)  <= 1.0 on lstm_medium (PyTorch's fused oneDNN LSTM beats the bare
                     OpenBLAS matmuls there, so the bar is the matmul floor instead)
+  tape/jax          shown, no target (XLA compiles the whole step: a reference, not a bar)
 Targets only mean something for full runs (not --quick) on the CPU.
 
 Memory: the peak and the held bytes of the tape of a T-step nn.RNN forward (and
@@ -43,7 +47,7 @@ Examples:
   python examples/benchmark.py                          # all five configs, ~2-3 min
   python examples/benchmark.py --quick                  # under a minute
   python examples/benchmark.py --configs lstm_medium gru_medium --repeats 20 --out bench.json
-  python examples/benchmark.py --threads 1              # numpy (OpenBLAS) and torch on 1 thread
+  python examples/benchmark.py --threads 0              # leave the threads of OpenBLAS, torch, XLA alone
   python examples/benchmark.py --device cuda            # tape on CuPy, torch on CUDA, numpy on CuPy
 """
 
@@ -61,6 +65,7 @@ from typing import Any
 
 import bptt_numpy
 import numpy as np
+from bench_jax import build_jax, check_jax, missing, one_thread
 from bench_models import (
     CONFIGS,
     HAVE_ELMAN,
@@ -75,9 +80,17 @@ from bench_models import (
     make_data,
     torch,
 )
-from bench_report import loadavg, machine_info, openblas, print_memory, print_table, ratios, tape_memory
-
-import tinygrad_rnn as tr
+from bench_report import (
+    check_cuda,
+    device_sync,
+    loadavg,
+    machine_info,
+    openblas,
+    print_memory,
+    print_table,
+    ratios,
+    tape_memory,
+)
 
 
 def record_matmuls(cell: str, P: dict, x: Any, y: Any, xp: Any) -> list[tuple]:
@@ -119,19 +132,6 @@ def run_abba(methods: dict[str, Callable], sync: Callable, args: argparse.Namesp
     return samples
 
 
-def _device_sync(device: str) -> Callable[[], None]:
-    if device != "cuda":
-        return lambda: None
-    import cupy
-
-    def sync() -> None:
-        cupy.cuda.runtime.deviceSynchronize()
-        if torch is not None and torch.cuda.is_available():
-            torch.cuda.synchronize()
-
-    return sync
-
-
 def bench_config(name: str, cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Check the baseline, then time every available method on one configuration."""
     P, x, y = init_params(cfg, args.seed), *make_data(cfg, args.seed)
@@ -160,6 +160,9 @@ def bench_config(name: str, cfg: Config, args: argparse.Namespace) -> dict[str, 
             methods["torch"], _ = build_torch(cfg, f32, x32, y, torch_device, torch.float32)
         else:
             print("note: this PyTorch has no CUDA; the torch column is left out", file=sys.stderr)
+    if not args.no_jax:
+        result["check"]["jax"] = check_jax(cfg, P, x, y)
+        methods["jax"], _ = build_jax(cfg, f32, x32, y, args.device)
     for method, step in methods.items():  # the first step also shows all start from one model
         if method != "bare":
             loss = step()
@@ -169,7 +172,7 @@ def bench_config(name: str, cfg: Config, args: argparse.Namespace) -> dict[str, 
         if not abs(loss - first_loss["numpy"]) <= 1e-4 * abs(first_loss["numpy"]):
             raise BaselineMismatch(f"first float32 loss of {method} is {loss}, numpy's {first_loss['numpy']}; "
                                    "expected equal up to rounding (same weights, same data)")
-    samples = run_abba(methods, _device_sync(args.device), args)
+    samples = run_abba(methods, device_sync(args.device), args)
     med = {m: statistics.median(s) for m, s in samples.items()}
     result["times_ms"] = {m: {"median": med[m], "min": min(s), "max": max(s), "samples": s}
                           for m, s in samples.items()}
@@ -192,9 +195,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seq-len", type=int, default=None, help="override T of every config")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                         help="cuda: tape on CuPy, torch on CUDA, the NumPy baseline on CuPy (checks stay on the CPU)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="set both OpenBLAS (NumPy) and torch to this many threads (default: leave both alone)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of OpenBLAS (NumPy) and torch, and of XLA (JAX) when 1 (default 1: PyTorch's "
+                             "OpenMP workers fight other jobs at 2 threads); 0 leaves all of them alone")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--no-jax", action="store_true", help="skip JAX")
     parser.add_argument("--no-elman", action="store_true", help="skip the extra nn.ElmanRNN rows")
     parser.add_argument("--no-mkldnn", action="store_true",
                         help="turn off PyTorch's oneDNN (mkldnn) kernels, e.g. its fused CPU LSTM")
@@ -216,29 +221,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.pause = 0.1 if args.quick else 0.5
     if args.memory_T is None:
         args.memory_T = [10, 20, 40, 80] if args.quick else [25, 50, 100, 200]
-    if args.repeats < 1 or args.rounds < 1 or args.warmup < 0:
-        parser.error("--repeats and --rounds must be >= 1 and --warmup >= 0")
+    if args.repeats < 1 or args.rounds < 1 or args.warmup < 0 or args.threads < 0:
+        parser.error("--repeats and --rounds must be >= 1, --warmup and --threads >= 0")
     return args
-
-
-def _check_cuda() -> None:
-    try:
-        import cupy  # noqa: F401
-    except ImportError as e:
-        raise SystemExit(f"--device cuda: CuPy is not installed ({e}); run on a GPU machine with "
-                         "'pip install cupy-cuda12x', or use --device cpu") from None
-    if TAPE_ERROR is None and not tr.cuda_available():
-        try:
-            tr.Tensor.zeros(1, device="cuda")
-        except RuntimeError as e:
-            raise SystemExit(f"--device cuda is not available here: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.device == "cuda":
-        _check_cuda()
-    if args.threads is not None:
+        check_cuda()
+    if args.threads == 1:
+        one_thread()  # before the first JAX computation, which starts XLA's CPU backend
+    if args.threads > 0:
         blas = openblas()
         if blas is None:
             print("note: could not find NumPy's OpenBLAS to set its threads; set OPENBLAS_NUM_THREADS instead",
@@ -252,13 +246,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     info = machine_info(args)
     print(f"numpy {info['numpy']} ({info['numpy_blas']}, {info['numpy_blas_threads']} threads) | "
           + (f"torch {info['torch']} ({info['torch_threads']} threads, oneDNN {'on' if info['torch_mkldnn'] else 'off'})"
-             if torch is not None else "torch not installed")
+             if torch is not None else "torch not installed") + (f" | jax {info['jax']}" if "jax" in info else "")
           + f" | {info['cpus_usable']} CPUs | device {args.device}")
     load = info["loadavg_start"]
     if load is not None and load[0] > 0.5 * info["cpus_usable"]:
         print(f"WARNING: the machine is busy (load average {load[0]} on {info['cpus_usable']} CPUs): other processes "
               "share the cores, so absolute times and even ratios will be noisy (--threads 1 suffers least).",
               file=sys.stderr)
+    if not args.no_jax and missing(args.device):
+        print(f"note: the jax column is left out: {missing(args.device)}", file=sys.stderr)
+        args.no_jax = True
     if TAPE_ERROR is not None:
         print(f"WARNING: the tape layers are not importable ({TAPE_ERROR}); timing numpy and torch only, "
               "and checking the NumPy BPTT against PyTorch.", file=sys.stderr)
@@ -275,7 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"\nABORT: {name}: {e}", file=sys.stderr)
             raise SystemExit(3) from None
         check = results[name]["check"]
-        refs = [k for k in ("tape", "elman", "torch") if k in check]
+        refs = [k for k in ("tape", "elman", "torch", "jax") if k in check]
         worst = max(v for ref in refs for v in check[ref].values())
         print(f"  {name}: T={T}, NumPy BPTT checked against {', '.join(refs)} in float64 "
               f"(max rel err {worst:.1e}); timed in {time.perf_counter() - start:.1f} s; "

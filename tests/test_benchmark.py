@@ -1,6 +1,6 @@
-"""examples/benchmark.py (with bench_models.py and bench_report.py): the correctness gate
-catches a wrong baseline, the "bare" matmuls are those of one NumPy step, and the script
-runs end to end. No timing is asserted anywhere. The NumPy BPTT itself is tested in
+"""examples/benchmark.py (with bench_models.py, bench_report.py and bench_jax.py): the
+correctness gate catches a wrong baseline, the "bare" matmuls are those of one NumPy step,
+the JAX peer is the same model as the NumPy BPTT, and the script runs end to end. No timing is asserted anywhere. The NumPy BPTT itself is tested in
 tests/examples/test_bptt_numpy.py."""
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def _load_benchmark():
 
 
 bench = _load_benchmark()
-models, bptt = sys.modules["bench_models"], sys.modules["bptt_numpy"]
+models, bptt, bench_jax = sys.modules["bench_models"], sys.modules["bptt_numpy"], sys.modules["bench_jax"]
 CELLS = ["rnn", "gru", "lstm"]
+needs_jax = pytest.mark.skipif(bench_jax.JAX_ERROR is not None, reason=f"JAX is missing: {bench_jax.JAX_ERROR}")
 
 
 def _tiny(cell: str, T: int = 5) -> tuple:
@@ -70,6 +71,50 @@ def test_bare_records_every_matmul_of_one_numpy_step(cell: str) -> None:
     assert len(calls) == 2 * cfg.T + 5
 
 
+@needs_jax
+@pytest.mark.parametrize("cell", CELLS)
+def test_jax_first_step_loss_is_the_numpy_baselines(cell: str) -> None:
+    cfg, P, x, y = _tiny(cell)
+    P32, x32 = {k: v.astype(np.float32) for k, v in P.items()}, x.astype(np.float32)
+    step, _ = bench_jax.build_jax(cfg, P32, x32, y)
+    loss = step()
+    want = bptt.loss_and_grads(cell, P32, x32, y)[0]
+    assert loss.dtype == np.float32
+    assert abs(float(loss) - float(want)) <= 1e-6 * abs(float(want))
+    assert max(bench_jax.check_jax(cfg, P, x, y).values()) < 1e-12  # float64 loss and every gradient
+
+
+@needs_jax
+@pytest.mark.parametrize("cell", CELLS)
+def test_two_jax_sgd_steps_are_two_numpy_sgd_steps_in_float64(cell: str) -> None:
+    cfg, P, x, y = _tiny(cell, T=4)
+    want = {k: v.copy() for k, v in P.items()}
+    with bench_jax.enable_x64():  # JAX's float64 flag is global: on only inside this block
+        step, state = bench_jax.build_jax(cfg, P, x, y, dtype="float64")
+        losses = [float(step()) for _ in range(2)]
+        got = {k: np.asarray(v) for k, v in state["params"].items()}
+    want_losses = [float(bptt.sgd_step(cell, want, x, y, models.LR)) for _ in range(2)]
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-10, atol=0)
+    for name, value in want.items():
+        assert got[name].dtype == np.float64
+        np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+    assert not np.array_equal(got["rnn.weight_hh_l0"], P["rnn.weight_hh_l0"])  # the steps did move the weights
+
+
+@needs_jax
+def test_check_jax_catches_a_model_that_is_not_the_same(monkeypatch) -> None:
+    cfg, P, x, y = _tiny("gru")
+    forward, backward = bptt.CELLS["gru"]
+
+    def wrong_backward(*args):
+        dA, dGh = backward(*args)
+        return dA * 1.01, dGh
+
+    monkeypatch.setitem(bptt.CELLS, "gru", (forward, wrong_backward))
+    with pytest.raises(models.BaselineMismatch, match="NumPy BPTT vs JAX"):
+        bench_jax.check_jax(cfg, P, x, y)
+
+
 def test_tape_memory_is_linear_in_T() -> None:
     cfg = models.Config("rnn", I=3, H=32, O=3, B=4, T=0)
     report = sys.modules["bench_report"].tape_memory([8, 16, 32, 64], cfg, seed=0)
@@ -81,7 +126,8 @@ def test_tape_memory_is_linear_in_T() -> None:
 def test_parse_args_and_missing_cuda() -> None:
     args = bench.parse_args(["--configs", "elman_tiny,gru_medium", "lstm_large", "--quick"])
     assert args.configs == ["elman_tiny", "gru_medium", "lstm_large"]
-    assert (args.repeats, args.warmup) == (3, 1)
+    assert (args.repeats, args.warmup, args.threads) == (3, 1, 1)
+    assert bench.parse_args(["--threads", "0"]).threads == 0
     with pytest.raises(SystemExit):
         bench.parse_args(["--configs", "no_such_config"])
     if not tr.cuda_available():
@@ -102,7 +148,7 @@ def test_script_runs_end_to_end(tmp_path) -> None:
     assert "tape/numpy" in proc.stdout and "elman_tiny" in proc.stdout
     report = json.loads(out.read_text())
     result = report["configs"]["elman_tiny"]
-    assert set(result["times_ms"]) >= {"tape", "numpy", "bare"}
+    assert set(result["times_ms"]) >= {"tape", "numpy", "bare"} | ({"jax"} if bench_jax.JAX_ERROR is None else set())
     assert all(len(t["samples"]) == 2 for t in result["times_ms"].values())  # ABBA: two blocks of 1
     assert result["ratios"]["tape"]["vs_numpy"] > 0
     assert max(result["check"]["tape"].values()) < 1e-10
