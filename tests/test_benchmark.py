@@ -115,6 +115,19 @@ def test_check_jax_catches_a_model_that_is_not_the_same(monkeypatch) -> None:
         bench_jax.check_jax(cfg, P, x, y)
 
 
+@pytest.mark.slow
+def test_script_without_jax_says_why_and_leaves_the_column_out() -> None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, EXAMPLES, os.environ.get("PYTHONPATH", "")]))
+    argv = ["benchmark.py", "--quick", "--configs", "elman_tiny", "--repeats", "1", "--warmup", "0", "--pause", "0",
+            "--no-memory", "--no-torch", "--no-elman"]
+    code = (f"import sys, runpy; sys.modules['jax'] = None; sys.argv = {argv!r}; "
+            f"runpy.run_path({SCRIPT!r}, run_name='__main__')")  # as if JAX were not installed
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the jax column is left out" in proc.stderr and "pip install jax" in proc.stderr
+    assert "jax ms" in proc.stdout and "tape/numpy" in proc.stdout
+
+
 def test_tape_memory_is_linear_in_T() -> None:
     cfg = models.Config("rnn", I=3, H=32, O=3, B=4, T=0)
     report = sys.modules["bench_report"].tape_memory([8, 16, 32, 64], cfg, seed=0)
