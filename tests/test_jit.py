@@ -1,0 +1,229 @@
+"""tr.jit: a replayed training step is bit-for-bit the eager step (loss, parameters, gradients,
+optimizer state, RNG), re-records when the recorded Python would differ, refuses what it cannot
+replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.nn import functional as F
+
+T, B, L, H, C = 6, 3, 4, 5, 3
+
+
+def _data(seed: int, t: int = T, b: int = B) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((t, b, L)).astype("float32")
+    y = (np.arange(t * b) % C).reshape(t, b)  # every class present: the range check stays the same
+    rng.shuffle(y.reshape(-1))
+    return x, y
+
+
+def _setup(kind: str, opt_name: str, device: str = "cpu", dropout: float = 0.0):
+    tr.manual_seed(7)
+    if kind == "elman":
+        model, head = tr.nn.ElmanRNN(L, H, C), None
+    else:
+        layer = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[kind]
+        model = layer(L, H, num_layers=2, bidirectional=kind == "gru", dropout=dropout)
+        head = tr.nn.Linear(H * (2 if kind == "gru" else 1), C)
+    if device != "cpu":
+        model.to(device)
+        if head is not None:
+            head.to(device)
+    params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    opt = (tr.optim.SGD(params, lr=0.1, momentum=0.9) if opt_name == "sgd" else tr.optim.Adam(params, lr=0.01))
+
+    def step(x, y, lengths=None):
+        opt.zero_grad()
+        out, _ = model(x, lengths=lengths)
+        logits = out if head is None else head(out)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss
+    return params, opt, step
+
+
+def _assert_same(a, b) -> None:
+    pa, oa = a[0], a[1]
+    pb, ob = b[0], b[1]
+    for p, q in zip(pa, pb, strict=True):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+    sa, sb = oa.state_dict(), ob.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        np.testing.assert_array_equal(sa[k], sb[k])
+
+
+def _run(kind: str, opt_name: str, steps: int = 6, device: str = "cpu", dropout: float = 0.0, lengths=None):
+    eager = _setup(kind, opt_name, device, dropout)
+    jitted = _setup(kind, opt_name, device, dropout)
+    fn = tr.jit(jitted[2])
+    for i in range(steps):
+        x, y = _data(i)
+        tr.manual_seed(100 + i)  # dropout draws: the same generator state for both
+        want = eager[2](tr.Tensor(x, device=device), tr.Tensor(y, device=device), lengths)
+        rng_eager = tr.get_rng_state()
+        tr.manual_seed(100 + i)
+        got = fn(tr.Tensor(x, device=device), tr.Tensor(y, device=device), lengths)
+        assert tr.get_rng_state() == rng_eager
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    _assert_same(eager, jitted)
+    assert (fn.records, fn.replays) == (1, steps - 1)
+    return fn
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "elman"])
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_replay_is_bit_identical_to_eager(kind, opt_name):
+    _run(kind, opt_name)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "elman"])
+def test_ragged_lengths(kind):
+    _run(kind, "adam", lengths=[6, 3, 5])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_dropout_draws_again_at_each_replay(kind):
+    fn = _run(kind, "sgd", dropout=0.5)
+    assert fn.records == 1
+
+
+def test_strict_backend():  # registered by conftest: arrays that refuse to become NumPy arrays
+    _run("lstm", "adam", device="strict")
+
+
+def test_returns_structures_and_leaves_grads_as_eager():
+    tr.manual_seed(0)
+    w = tr.Tensor(np.ones((3,), "float32"), requires_grad=True)
+
+    @tr.jit
+    def f(x, scale):
+        y = (w * x * scale).sum()
+        y.backward()
+        return {"y": y, "pair": (x * 2, scale)}
+
+    for _ in range(3):
+        w.grad = None
+        out = f(tr.Tensor([1.0, 2.0, 3.0]), 2.0)
+        assert out["pair"][1] == 2.0 and out["y"].item() == 12.0
+        np.testing.assert_array_equal(out["pair"][0].numpy(), [2.0, 4.0, 6.0])
+        np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0, 6.0])
+    assert f.replays == 2
+
+
+def test_cache_keys_reset_and_bound():
+    params, opt, step = _setup("elman", "sgd")
+    fn = tr.jit(step)
+    x, y = _data(0)
+    fn(tr.Tensor(x), tr.Tensor(y))
+    fn(tr.Tensor(x), tr.Tensor(y))
+    assert (fn.records, fn.replays) == (1, 1)
+    x2, y2 = _data(1, t=4)
+    fn(tr.Tensor(x2), tr.Tensor(y2))  # a new shape
+    assert fn.records == 2
+    fn(tr.Tensor(x), tr.Tensor(y), [6, 2, 6])  # new lengths values
+    fn(tr.Tensor(x), tr.Tensor(y), [6, 2, 5])
+    fn(tr.Tensor(x), tr.Tensor(y), [6, 2, 5])
+    assert (fn.records, fn.replays) == (4, 2)
+    fn.reset()
+    assert not fn.cache
+    fn(tr.Tensor(x), tr.Tensor(y))
+    assert fn.records == 5
+    for t in range(2, 2 + fn.max_cache + 2):
+        xs, ys = _data(t, t=t)
+        fn(tr.Tensor(xs), tr.Tensor(ys))
+    assert len(fn.cache) == fn.max_cache
+
+
+def test_new_class_range_records_again():
+    _, _, step = _setup("elman", "sgd")
+    fn = tr.jit(step)
+    x, y = _data(0)
+    fn(tr.Tensor(x), tr.Tensor(y))
+    fn(tr.Tensor(x), tr.Tensor(np.zeros_like(y)))  # max class 0 now: the recorded check fails
+    assert fn.records == 2
+    with pytest.raises(IndexError):
+        fn(tr.Tensor(x), tr.Tensor(y + 5))
+
+
+@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: t.numpy(), lambda t: bool(t), lambda t: t.tolist(),
+                                  lambda t: t.data + 1 > 0 and None])
+def test_reading_values_is_refused(read):
+    w = tr.Tensor([1.0], requires_grad=True)
+
+    @tr.jit
+    def f(x):
+        loss = (w * x).sum()
+        read(loss)
+        return loss
+
+    with pytest.raises(RuntimeError, match="tr.jit: .*reads array values"):
+        f(tr.Tensor([2.0]))
+    assert w.data is w._data and not f.cache  # put back, nothing cached
+    assert (w * 2).item() == 2.0
+
+
+def test_clip_grad_norm_is_refused():
+    params, opt, _ = _setup("elman", "sgd")
+
+    @tr.jit
+    def f(x):
+        (params[0] * x).sum().backward()
+        tr.nn.utils.clip_grad_norm_(params, 1.0)
+
+    with pytest.raises(RuntimeError, match="Python number"):
+        f(tr.Tensor(2.0))
+
+
+def test_replacing_an_array_inside_is_refused():
+    w = tr.Tensor([1.0, 2.0])
+
+    @tr.jit
+    def f(x):
+        w.data = (w + x).data
+        return w
+
+    with pytest.raises(RuntimeError, match="replaced the array"):
+        f(tr.Tensor([1.0, 1.0]))
+
+
+def test_load_state_dict_between_calls_records_again():
+    eager, jitted = _setup("lstm", "adam"), _setup("lstm", "adam")
+    fn = tr.jit(jitted[2])
+    x, y = _data(0)
+    for i in range(3):
+        if i == 2:
+            for params, _, _ in (eager, jitted):  # replaces every parameter's array
+                tr.manual_seed(3)
+                model = tr.nn.LSTM(L, H, num_layers=2)
+                for p, q in zip(params, model.parameters(), strict=False):
+                    p.data = q.data.copy()
+        eager[2](tr.Tensor(x), tr.Tensor(y))
+        fn(tr.Tensor(x), tr.Tensor(y))
+    assert (fn.records, fn.replays) == (2, 1)
+    _assert_same(eager, jitted)
+    fn(tr.Tensor(x), tr.Tensor(y))
+    assert fn.replays == 2
+
+
+def test_graph_from_before_a_replay_refuses_backward():
+    w = tr.Tensor([1.0, 2.0], requires_grad=True)
+    opt = tr.optim.SGD([w], lr=0.1)
+
+    @tr.jit
+    def f():
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+
+    f()
+    old = (w * w).sum()
+    f()  # a replay updates w in place
+    with pytest.raises(RuntimeError, match="modified in place"):
+        old.backward()

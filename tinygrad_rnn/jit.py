@@ -1,0 +1,148 @@
+"""``tr.jit``: record a whole training step once, then replay it without a tape.
+
+    @tr.jit
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(head(model(x)[0]), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+The first call with a new signature runs the step eagerly while recording every backend
+array operation of the forward ops and the backward walk (see :mod:`.jit_trace`); later
+calls run the recorded program, one generated Python function with one line per array
+operation: no Function objects, no tape, no heap. A replay gives bit-for-bit the eager
+step's results on the same backend, because it makes the same backend calls on the same
+arrays in the same order.
+
+Binding. Arguments are bound by position (tensors by their array, NumPy arrays as they
+are). Every other tensor alive at record time (parameters, cached constants, gradients
+from before) is bound by reference: a replay reads ``t._data`` (``p.grad._data`` for a
+gradient) and checks first that it is still the array the program was recorded with.
+A tensor whose array was replaced (``load_state_dict``, ``.to()``, ``p.data = ...``)
+fails that check and the step is recorded again. After a replay, ``.grad`` of every
+tensor whose gradient the step set holds the new gradient, and tensors written in place
+take a new version, as after the eager step.
+
+The optimizer step is an eager region. ``opt.step()`` inside the function is not
+recorded: a replay sets each parameter's ``.grad`` and calls ``opt.step()`` itself.
+Optimizers compute Python numbers from Python state (Adam's step counter and bias
+corrections, a learning rate changed by a schedule), which a recorded program would
+freeze; so the update runs in Python (a few ops per parameter), and the optimizer
+state, its counters and ``state_dict()`` are exactly the eager ones.
+
+The cache key is everything the recorded Python read: each tensor argument's shape,
+dtype, device and requires_grad, NumPy arrays' shapes and dtypes, other arguments by
+value (a ``lengths`` list), which arguments are the same tensor, and grad/anomaly mode.
+At most ``max_cache`` (8) signatures are kept, least recently used dropped first;
+``fn.reset()`` drops them all. Class-index range checks (``cross_entropy``, ``Embedding``)
+are replayed as checks: a batch whose (min, max) index differs from the recorded one is
+recorded again.
+
+Refused (RuntimeError at record time): reading values into Python (``.item()``,
+``.numpy()``, ``.tolist()``, ``bool(t)``, ``clip_grad_norm_``, which returns a float),
+boolean-mask indexing, and replacing a tensor's array inside the function. Returned
+tensors are new and detached (no tape). Not seen by the key: tensors reached through a
+global or closure variable that is rebound between calls (pass them as arguments), and
+tensors the function creates and stores outside its return value. Recording swaps the
+arrays of all live tensors and the backends' primitives for its duration: do not use
+tensors in other threads while a jitted function records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from .backend import host
+from .config import config
+from .jit_record import MISS, Program, record
+from .tensor import Tensor
+
+_LOCK = threading.RLock()
+
+
+def _flatten(obj: Any, leaves: list, key: list, seen: dict) -> None:
+    """The arguments' tensors and arrays -> ``leaves``; what the recorded Python may read -> ``key``."""
+    if isinstance(obj, Tensor):
+        key.append(("T", obj.shape, str(obj.dtype), obj.device, obj.requires_grad, seen.setdefault(id(obj), len(leaves))))
+        leaves.append(obj)
+    elif host.is_host_array(obj) and getattr(obj, "ndim", 0) > 0:
+        key.append(("A", obj.shape, str(obj.dtype)))
+        leaves.append(obj)
+    elif type(obj) in (list, tuple):
+        key.append((type(obj), len(obj)))
+        for x in obj:
+            _flatten(x, leaves, key, seen)
+    elif type(obj) is dict:
+        key.append(("dict", tuple(obj)))
+        for x in obj.values():
+            _flatten(x, leaves, key, seen)
+    else:
+        try:
+            key.append((type(obj), hash(obj), obj))
+        except TypeError:
+            raise TypeError(f"tr.jit: an argument of type {type(obj).__name__} is not hashable; expected tensors, "
+                            "arrays, numbers, strings or lists/tuples/dicts of them") from None
+
+
+def _substitute(obj: Any, traced: dict) -> Any:
+    """The arguments with each NumPy array replaced by its traced array (tensors are traced in place)."""
+    if isinstance(obj, Tensor):
+        return obj
+    if host.is_host_array(obj) and getattr(obj, "ndim", 0) > 0:
+        return traced[id(obj)]
+    if type(obj) in (list, tuple):
+        return type(obj)(_substitute(x, traced) for x in obj)
+    if type(obj) is dict:
+        return {k: _substitute(x, traced) for k, x in obj.items()}
+    return obj
+
+
+class jit:  # noqa: N801 (used as a decorator, like a function)
+    """Trace ``fn`` (a training step) once per signature and replay it (see the module docstring).
+
+    Attributes:
+        records, replays: how many calls recorded and replayed (for tests and benchmarks).
+    """
+
+    max_cache = 8
+
+    def __init__(self, fn: Callable) -> None:
+        if not callable(fn):
+            raise TypeError(f"tr.jit: expected a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.cache: OrderedDict[tuple, Program] = OrderedDict()
+        self.records = self.replays = 0
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "jitted")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def reset(self) -> None:
+        """Drop every recorded program (the next call records again)."""
+        self.cache.clear()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        leaves: list = []
+        key: list = [config.mode]
+        _flatten((args, kwargs), leaves, key, {})
+        signature = tuple(key)
+        program = self.cache.get(signature)
+        if program is not None:
+            self.cache.move_to_end(signature)
+            result = program.run(leaves)
+            if result is not MISS:
+                self.replays += 1
+                return result
+        with _LOCK:
+            program, result = record(self.fn, args, kwargs, leaves, _substitute)
+        self.records += 1
+        self.cache[signature] = program
+        self.cache.move_to_end(signature)
+        while len(self.cache) > self.max_cache:
+            self.cache.popitem(last=False)
+        return result
+
+
