@@ -227,3 +227,35 @@ def test_graph_from_before_a_replay_refuses_backward():
     f()  # a replay updates w in place
     with pytest.raises(RuntimeError, match="modified in place"):
         old.backward()
+
+
+def test_train_and_eval_modes_record_separately():
+    eager, jitted = _setup("lstm", "sgd", dropout=0.5), _setup("lstm", "sgd", dropout=0.5)
+    fn = tr.jit(jitted[2])
+    x, y = _data(0)
+    for i, training in enumerate([True, True, False, False, True]):
+        for _, _, step in (eager, jitted):
+            for m in step.__closure__:
+                if isinstance(m.cell_contents, tr.nn.Module):
+                    m.cell_contents.train(training)
+        tr.manual_seed(i)
+        want = eager[2](tr.Tensor(x), tr.Tensor(y))
+        tr.manual_seed(i)
+        np.testing.assert_array_equal(fn(tr.Tensor(x), tr.Tensor(y)).numpy(), want.numpy())
+    assert (fn.records, fn.replays) == (3, 2)
+    _assert_same(eager, jitted)
+
+
+def test_bench_jit_runs(monkeypatch):
+    import importlib.util
+    import os
+    import sys
+
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+    monkeypatch.syspath_prepend(examples)
+    spec = importlib.util.spec_from_file_location("bench_jit_under_test", os.path.join(examples, "bench_jit.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.main(["--configs", "elman_tiny", "--warmup", "1", "--repeats", "2", "--rounds", "1", "--pause", "0"])
+    assert result["elman_tiny"]["ratio"] > 0
+    assert sys.modules.get("bench_jit_under_test") is None

@@ -1,9 +1,8 @@
 """Recording one step for :func:`tinygrad_rnn.jit`, and the recorded program.
 
 :func:`record` binds the arrays (arguments, then every other live tensor), installs the
-recording wrappers (backend primitives; ``Optimizer.step`` as an eager region; the
-class-index range check as a replayed check), runs the function eagerly, and builds a
-:class:`Program`. Everything is put back afterwards, also when the function raises.
+recording wrappers (backend primitives; ``Optimizer.step`` as an eager region; class-index
+range checks as replayed checks), runs the function and builds a :class:`Program`.
 """
 
 from __future__ import annotations
@@ -26,11 +25,15 @@ class Program:
     """One recorded signature: the generated function and how to bind and unpack it."""
 
     def __init__(self, program: Any, params: list, outputs: Any, out_slots: list, grads: list, bumps: list,
-                 has_guard: bool) -> None:
+                 has_guard: bool, modes: list) -> None:
         self.program, self.params, self.outputs = program, params, outputs
         self.out_slots, self.grads, self.bumps, self.has_guard = out_slots, grads, bumps, has_guard
+        self.modes = modes  # (module, training) of every module alive at record time
 
     def run(self, leaves: list) -> Any:
+        for m, training in self.modes:
+            if m.training is not training:  # model.train() / .eval() since: dropout differs, record again
+                return MISS
         values = []
         for kind, a, b in self.params:  # ("arg", k, _), ("tensor", t, array), ("grad", owner, (shape, dtype))
             if kind == "arg":
@@ -92,7 +95,12 @@ def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Calla
         return traced
 
     arrays = {id(x): bind(x, x._data if isinstance(x, Tensor) else x, ("arg", k, None)) for k, x in enumerate(leaves)}
-    tensors = [o for o in gc.get_objects() if issubclass(type(o), Tensor)]
+    from .nn.module import Module
+
+    objects = gc.get_objects()
+    tensors = [o for o in objects if issubclass(type(o), Tensor)]
+    modes = [(o, o.training) for o in objects if issubclass(type(o), Module)]
+    del objects
     owners = {id(t.grad): t for t in tensors if getattr(t, "grad", None) is not None}
     for t in tensors:
         arr = getattr(t, "_data", None)
@@ -103,7 +111,7 @@ def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Calla
     Recorder.current = rec
     try:
         result = fn(*substitute(args, arrays), **substitute(kwargs, arrays))
-        return _program(rec, result, bound, leaves)
+        return _program(rec, result, bound, leaves, modes)
     finally:
         Recorder.current = None
         for restore in undo:
@@ -113,7 +121,7 @@ def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Calla
                 o._data = o._data.value
 
 
-def _program(rec: Recorder, result: Any, bound: dict, leaves: list) -> tuple[Program, Any]:
+def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list) -> tuple[Program, Any]:
     out_slots: list[int] = []
     values: dict[int, Any] = {}
     position = {id(x): k for k, x in enumerate(leaves)}
@@ -161,13 +169,11 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list) -> tuple[Pro
     params = sorted(s for s in rec.sources if s in rec.used or s in values)
     program = rec.compile(params, out_slots)
     return (Program(program, [rec.sources[s] for s in params], outputs, out_slots, grads, bumps,
-                    rec.guard_at is not None), build(outputs, values))
+                    rec.guard_at is not None, modes), build(outputs, values))
 # ------------------------------------------------------------ backend patches
 def _draw(primitive: Any) -> Any:
     """A random draw replays as a new draw from the library's generator (as it is then)."""
-    def draw(rng: Any, *args: Any) -> Any:
-        return primitive(random.generator() if rng is None else rng, *args)
-    return draw
+    return lambda rng, *args: primitive(random.generator() if rng is None else rng, *args)
 
 
 def _fresh(primitive: Any) -> Any:
@@ -213,10 +219,7 @@ def _patch_backend(backend: Any) -> Callable[[], None]:
         else:
             setattr(backend, name, (_refused if name in REFUSED else _primitive)(name, original))
 
-    def undo() -> None:
-        for name, own, value in saved:
-            setattr(backend, name, value) if own else delattr(backend, name)
-    return undo
+    return lambda: [setattr(backend, n, v) if own else delattr(backend, n) for n, own, v in saved] and None
 
 
 def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:

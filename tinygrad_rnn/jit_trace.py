@@ -9,10 +9,9 @@ recording only) by wrappers. Each array operation, whether a primitive
 constants) and the slot of its result. :meth:`Recorder.compile` turns the steps into the
 source of one Python function, one line per step, whose locals are the slots.
 
-What a replay cannot repeat is refused here, at record time, with a RuntimeError:
-anything that reads array values into Python (``item``, ``float``, ``bool``, ``tolist``,
-a copy to the host, NumPy functions called on a traced array, boolean-mask indexing,
-whose result shape depends on values).
+What a replay cannot repeat is refused at record time with a RuntimeError: reading
+array values into Python (``item``, ``bool``, ``tolist``, a copy to the host, NumPy
+functions on a traced array) and boolean-mask indexing (its shape depends on values).
 """
 
 from __future__ import annotations
@@ -23,10 +22,9 @@ from typing import Any
 from .backend import host
 
 # The backend methods that touch array values; each becomes a recorded step.
-PRIMITIVES = ("exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul",
-              "broadcast_to", "concatenate", "stack", "asarray", "zeros", "ones", "full", "eye", "arange",
-              "normal", "uniform", "qr", "sum", "amax", "argmax", "index_add", "index_add_", "set_writeable",
-              "from_numpy")
+PRIMITIVES = ("exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul", "sum",
+              "broadcast_to", "concatenate", "stack", "asarray", "zeros", "ones", "full", "eye", "arange", "normal",
+              "uniform", "qr", "amax", "argmax", "index_add", "index_add_", "set_writeable", "from_numpy")
 REFUSED = {"scalar": "reading a tensor's value as a Python number (.item(), bool(), float())",
            "to_numpy": "copying a tensor to the host (.numpy(), .tolist(), printing)",
            "all_finite": "checking values for NaN/Inf (anomaly mode)"}
@@ -156,7 +154,16 @@ class Recorder:
             return name
 
         lines = ["def program(" + "".join(f"v{s}, " for s in params) + "):"]
-        for kind, what, targs, tkw, out in self.steps:
+        last = {s: len(self.steps) for s in outputs}  # free each slot after its last use (peak memory)
+        for i in range(len(self.steps) - 1, -1, -1):
+            _, _, targs, tkw, out = self.steps[i]
+            for s in [*_slots((targs, tkw)), *(out if type(out) is tuple else (out,))]:
+                if s is not None:
+                    last.setdefault(s, i)
+        dead: dict[int, list[int]] = {}
+        for s, i in last.items():
+            dead.setdefault(i, []).append(s)
+        for i, (kind, what, targs, tkw, out) in enumerate(self.steps):
             if kind == "method":
                 callee, targs = f"{render(targs[0])}.{what}", targs[1:]
             else:
@@ -168,9 +175,19 @@ class Recorder:
                 lines.append("    " + "".join(f"v{o}, " if o is not None else "_, " for o in out) + "= " + call)
             else:
                 lines.append(f"    v{out} = {call}")
+            if i in dead:
+                lines.append("    del " + ", ".join(f"v{s}" for s in dead[i]))
         lines.append("    return (" + "".join(f"v{s}, " for s in outputs) + ")")
         exec(compile("\n".join(lines), "<tr.jit program>", "exec"), ns)  # noqa: S102 (our own generated code)
         return ns["program"]
+
+
+def _slots(x: Any) -> Any:
+    if type(x) is _Slot:
+        yield x.n
+    elif type(x) in (tuple, list, dict):
+        for v in x.values() if type(x) is dict else x:
+            yield from _slots(v)
 
 
 def unwrap(x: Any) -> Any:
@@ -204,16 +221,14 @@ class TracedArray:
     def __getattr__(self, name: str) -> Any:
         if name in _META:
             return getattr(self.value, name)
+        if name == "T":
+            return _active().record("call", _TRANSPOSE, (self,), {})
         if name in ("item", "tolist", "tobytes", "data", "base", "__array_interface__", "__cuda_array_interface__"):
             raise refuse(f"reading an array's .{name}")
         if not callable(getattr(self.value, name)):
             raise refuse(f"reading the attribute {name!r} of an array")
         return lambda *args, **kwargs: _active().record("method", name, (self, *args), kwargs,
                                                          writes=self if name in ("fill", "sort", "put") else None)
-
-    @property
-    def T(self) -> Any:  # noqa: N802 (the array attribute's name)
-        return _active().record("call", _TRANSPOSE, (self,), {})
 
     def __getitem__(self, index: Any) -> Any:
         _check_index(index)
@@ -229,26 +244,20 @@ class TracedArray:
     def __repr__(self) -> str:
         return f"TracedArray(shape={self.shape}, dtype={self.dtype})"
 
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise refuse("converting an array to a NumPy array")
-
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         raise refuse(f"calling numpy.{getattr(func, '__name__', func)} on an array")
 
-    def __bool__(self) -> bool:
-        raise refuse("bool() of an array (an `if` on tensor values)")
 
-    def __float__(self) -> float:
-        raise refuse("float() of an array")
+def _refusing(what: str) -> Any:
+    def method(self: TracedArray, *args: Any, **kwargs: Any) -> Any:
+        raise refuse(what)
+    return method
 
-    def __int__(self) -> int:
-        raise refuse("int() of an array")
 
-    def __index__(self) -> int:
-        raise refuse("using an array as a Python int")
-
-    def __iter__(self) -> Any:
-        raise refuse("iterating over an array")
+for _name, _what in (("array", "converting an array to a NumPy array"), ("int", "int() of an array"),
+                     ("bool", "bool() of an array (an `if` on tensor values)"), ("float", "float() of an array"),
+                     ("index", "using an array as a Python int"), ("iter", "iterating over an array")):
+    setattr(TracedArray, f"__{_name}__", _refusing(_what))
 
 
 _TRANSPOSE = operator.attrgetter("T")
