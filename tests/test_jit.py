@@ -259,3 +259,34 @@ def test_bench_jit_runs(monkeypatch):
     result = module.main(["--configs", "elman_tiny", "--warmup", "1", "--repeats", "2", "--rounds", "1", "--pause", "0"])
     assert result["elman_tiny"]["ratio"] > 0
     assert sys.modules.get("bench_jit_under_test") is None
+
+
+def test_gradients_accumulate_across_calls_without_zero_grad():
+    def setup():
+        tr.manual_seed(1)
+        model = tr.nn.ElmanRNN(L, H, C)
+        return model, lambda x, y: F.cross_entropy(model(tr.Tensor(x))[0], tr.Tensor(y)).backward()
+
+    (m1, eager), (m2, step) = setup(), setup()
+    fn = tr.jit(step)
+    for i in range(4):
+        x, y = _data(i)
+        eager(x, y)
+        fn(x, y)  # NumPy arrays as arguments, made tensors inside
+    # the first backward stores the gradients, later ones add to them: recorded once each
+    assert (fn.records, fn.replays) == (2, 2)
+    for p, q in zip(m1.parameters(), m2.parameters(), strict=True):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_learning_rate_changed_between_calls_is_used():
+    eager, jitted = _setup("rnn", "adam"), _setup("rnn", "adam")
+    fn = tr.jit(jitted[2])
+    for i in range(4):
+        x, y = _data(i)
+        for _, opt, _ in (eager, jitted):
+            opt.lr = 0.01 / (i + 1)  # a schedule: the optimizer step runs eagerly at each replay
+        eager[2](tr.Tensor(x), tr.Tensor(y))
+        fn(tr.Tensor(x), tr.Tensor(y))
+    assert fn.replays == 3
+    _assert_same(eager, jitted)

@@ -56,12 +56,63 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from . import random
 from .backend import host
 from .config import config
-from .jit_record import MISS, Program, record
+from .jit_record import build, record
+from .jit_trace import GuardFailed
 from .tensor import Tensor
 
 _LOCK = threading.RLock()
+MISS = object()  # what a replay returns when its bindings or checks changed: record again
+
+
+class Program:
+    """One recorded signature: the generated function and how to bind and unpack it."""
+
+    def __init__(self, program: Any, params: list, outputs: Any, out_slots: list, grads: list, bumps: list,
+                 has_guard: bool, modes: list, nones: list) -> None:
+        self.program, self.params, self.outputs = program, params, outputs
+        self.out_slots, self.grads, self.bumps, self.has_guard = out_slots, grads, bumps, has_guard
+        self.modes = modes  # (module, training) of every module alive at record time
+        self.nones = nones  # tensors whose .grad was None when recorded (backward then stores, not adds)
+
+    def run(self, leaves: list) -> Any:
+        for m, training in self.modes:
+            if m.training is not training:  # model.train() / .eval() since: dropout differs, record again
+                return MISS
+        for owner in self.nones:
+            if (leaves[owner[1]] if owner[0] == "arg" else owner[1]).grad is not None:
+                return MISS
+        values = []
+        for kind, a, b in self.params:  # ("arg", k, _), ("tensor", t, array), ("grad", owner, (shape, dtype))
+            if kind == "arg":
+                x = leaves[a]
+                values.append(x._data if isinstance(x, Tensor) else x)
+            elif kind == "tensor":
+                if a._data is not b:
+                    return MISS  # the tensor's array was replaced (load_state_dict, .to())
+                values.append(b)
+            else:
+                g = a.grad
+                if g is None or g.shape != b[0] or g.dtype != b[1]:
+                    return MISS
+                values.append(g._data)
+        state = random.get_rng_state() if self.has_guard else None
+        try:
+            results = self.program(*values)
+        except GuardFailed:
+            random.set_rng_state(state)  # nothing but draws changed before the first check
+            return MISS
+        arrays = dict(zip(self.out_slots, results, strict=True))
+        for owner, slot in self.grads:
+            t = leaves[owner[1]] if owner[0] == "arg" else owner[1]
+            t.grad = None if slot is None else Tensor._make(arrays[slot], t.backend)
+        for owner in self.bumps:
+            (leaves[owner[1]] if owner[0] == "arg" else owner[1])._bump_version()
+        return build(self.outputs, arrays)
+
+
 
 
 def _flatten(obj: Any, leaves: list, key: list, seen: dict) -> None:
@@ -137,7 +188,8 @@ class jit:  # noqa: N801 (used as a decorator, like a function)
                 self.replays += 1
                 return result
         with _LOCK:
-            program, result = record(self.fn, args, kwargs, leaves, _substitute)
+            parts, result = record(self.fn, args, kwargs, leaves, _substitute)
+        program = Program(**parts)
         self.records += 1
         self.cache[signature] = program
         self.cache.move_to_end(signature)

@@ -17,50 +17,7 @@ from .backend import host
 from .jit_trace import PRIMITIVES, REFUSED, GuardFailed, Recorder, TracedArray, refuse, unwrap
 from .tensor import Tensor
 
-MISS = object()  # what a replay returns when its bindings or checks changed: record again
 _KEEP = object()  # eager region: a gradient set by earlier eager code, left as it is
-
-
-class Program:
-    """One recorded signature: the generated function and how to bind and unpack it."""
-
-    def __init__(self, program: Any, params: list, outputs: Any, out_slots: list, grads: list, bumps: list,
-                 has_guard: bool, modes: list) -> None:
-        self.program, self.params, self.outputs = program, params, outputs
-        self.out_slots, self.grads, self.bumps, self.has_guard = out_slots, grads, bumps, has_guard
-        self.modes = modes  # (module, training) of every module alive at record time
-
-    def run(self, leaves: list) -> Any:
-        for m, training in self.modes:
-            if m.training is not training:  # model.train() / .eval() since: dropout differs, record again
-                return MISS
-        values = []
-        for kind, a, b in self.params:  # ("arg", k, _), ("tensor", t, array), ("grad", owner, (shape, dtype))
-            if kind == "arg":
-                x = leaves[a]
-                values.append(x._data if isinstance(x, Tensor) else x)
-            elif kind == "tensor":
-                if a._data is not b:
-                    return MISS  # the tensor's array was replaced (load_state_dict, .to())
-                values.append(b)
-            else:
-                g = a.grad
-                if g is None or g.shape != b[0] or g.dtype != b[1]:
-                    return MISS
-                values.append(g._data)
-        state = random.get_rng_state() if self.has_guard else None
-        try:
-            results = self.program(*values)
-        except GuardFailed:
-            random.set_rng_state(state)  # nothing but draws changed before the first check
-            return MISS
-        arrays = dict(zip(self.out_slots, results, strict=True))
-        for owner, slot in self.grads:
-            t = leaves[owner[1]] if owner[0] == "arg" else owner[1]
-            t.grad = None if slot is None else Tensor._make(arrays[slot], t.backend)
-        for owner in self.bumps:
-            (leaves[owner[1]] if owner[0] == "arg" else owner[1])._bump_version()
-        return build(self.outputs, arrays)
 
 
 def build(template: Any, arrays: dict) -> Any:
@@ -77,11 +34,12 @@ def build(template: Any, arrays: dict) -> Any:
 
 
 # ------------------------------------------------------------------ recording
-def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Callable) -> tuple[Program, Any]:
-    """Run ``fn`` eagerly on traced arrays; return the program and the call's result."""
+def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Callable) -> tuple[dict, Any]:
+    """Run ``fn`` eagerly on traced arrays; return the parts of a program and the call's result."""
     live = list(backends._BACKENDS.values())
     is_array = [b.is_array for b in live]
     rec = Recorder(lambda x: any(f(x) for f in is_array))
+    rec.cleared = set()  # ids of tensors whose .grad a zero_grad() set to None: their old .grad is never read
     bound: dict[int, tuple] = {}  # id(tensor) -> (tensor, its array, its grad)
     by_array: dict[int, TracedArray] = {}
 
@@ -121,7 +79,7 @@ def record(fn: Callable, args: Any, kwargs: Any, leaves: list, substitute: Calla
                 o._data = o._data.value
 
 
-def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list) -> tuple[Program, Any]:
+def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list) -> tuple[dict, Any]:
     out_slots: list[int] = []
     values: dict[int, Any] = {}
     position = {id(x): k for k, x in enumerate(leaves)}
@@ -168,8 +126,10 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list)
     bumps = [(kind, a) for kind, a, _ in sources if kind == "tensor" or (kind == "arg" and isinstance(leaves[a], Tensor))]
     params = sorted(s for s in rec.sources if s in rec.used or s in values)
     program = rec.compile(params, out_slots)
-    return (Program(program, [rec.sources[s] for s in params], outputs, out_slots, grads, bumps,
-                    rec.guard_at is not None, modes), build(outputs, values))
+    nones = [owner(t) for t, _, grad in bound.values() if grad is None and t.grad is not None and id(t) not in rec.cleared]
+    return (dict(program=program, params=[rec.sources[s] for s in params], outputs=outputs, out_slots=out_slots,
+                 grads=grads, bumps=bumps, has_guard=rec.guard_at is not None, modes=modes, nones=nones),
+            build(outputs, values))
 # ------------------------------------------------------------ backend patches
 def _draw(primitive: Any) -> Any:
     """A random draw replays as a new draw from the library's generator (as it is then)."""
@@ -231,18 +191,27 @@ def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:
 def _patch_python() -> list[Callable[[], None]]:
     """Optimizer steps become eager regions; class-index range checks become replayed checks."""
     from .nn import embedding, functional
+    from .nn.module import Module
     from .optim.optimizer import Optimizer
 
-    classes, undo = [Optimizer], []
+    classes, undo = [Optimizer], [_patch(Module, "zero_grad", _clearing), _patch(Tensor, "zero_grad", _clearing)]
     while classes:
         cls = classes.pop()
         classes += cls.__subclasses__()
-        if "step" in vars(cls):
-            undo.append(_patch(cls, "step", _eager_step))
+        undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
+                 if name in vars(cls)]
     for module in (functional, embedding):
         if "index_range" in vars(module):
             undo.append(_patch(module, "index_range", _checked_range))
     return undo
+
+
+def _clearing(zero_grad: Callable) -> Callable:
+    def clearing(obj: Any) -> None:
+        params = obj.params if hasattr(obj, "params") else obj.parameters() if hasattr(obj, "parameters") else [obj]
+        Recorder.current.cleared.update(id(p) for p in params)
+        zero_grad(obj)
+    return clearing
 
 
 class _Region:
