@@ -290,3 +290,14 @@ def test_learning_rate_changed_between_calls_is_used():
         fn(tr.Tensor(x), tr.Tensor(y))
     assert fn.replays == 3
     _assert_same(eager, jitted)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(-1): the NaN anomaly mode reports
+def test_anomaly_mode_runs_eagerly():
+    w = tr.Tensor([1.0], requires_grad=True)
+    fn = tr.jit(lambda x: (w * x).log().sum())
+    with tr.detect_anomaly():
+        assert fn(tr.Tensor([2.0])).item() == np.log(np.float32(2.0))
+        with pytest.raises(FloatingPointError):
+            fn(tr.Tensor([-1.0]))
+    assert fn.records == 0

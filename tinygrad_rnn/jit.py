@@ -31,20 +31,31 @@ corrections, a learning rate changed by a schedule), which a recorded program wo
 freeze; so the update runs in Python (a few ops per parameter), and the optimizer
 state, its counters and ``state_dict()`` are exactly the eager ones.
 
+No warm-up call is needed: the first call records (it is an eager step), the second
+replays. Random draws (dropout masks) are recorded as draws: a replay draws again from
+the library's generator, which advances as in eager mode.
+
 The cache key is everything the recorded Python read: each tensor argument's shape,
 dtype, device and requires_grad, NumPy arrays' shapes and dtypes, other arguments by
 value (a ``lengths`` list), which arguments are the same tensor, and grad/anomaly mode.
 At most ``max_cache`` (8) signatures are kept, least recently used dropped first;
-``fn.reset()`` drops them all. Class-index range checks (``cross_entropy``, ``Embedding``)
-are replayed as checks: a batch whose (min, max) index differs from the recorded one is
-recorded again.
+``fn.reset()`` drops them all. Before a replay these are checked too, and a change
+records the step again (the new program replaces the old one): the bound arrays (above);
+every module's ``training`` flag (``model.eval()`` turns dropout off); gradients that
+were None when recorded (a backward then stores them; into an existing ``.grad`` it
+adds), unless a ``zero_grad()`` inside the function cleared them; and the (min, max) of
+class indices that ``cross_entropy`` and ``Embedding`` check, replayed as a check.
 
 Refused (RuntimeError at record time): reading values into Python (``.item()``,
-``.numpy()``, ``.tolist()``, ``bool(t)``, ``clip_grad_norm_``, which returns a float),
-boolean-mask indexing, and replacing a tensor's array inside the function. Returned
-tensors are new and detached (no tape). Not seen by the key: tensors reached through a
-global or closure variable that is rebound between calls (pass them as arguments), and
-tensors the function creates and stores outside its return value. Recording swaps the
+``.numpy()``, ``.tolist()``, ``bool(t)``, printing, ``clip_grad_norm_``, which returns a
+float; call it outside), boolean-mask indexing, and replacing a tensor's array inside the
+function. Returned tensors are new and detached (no tape, requires_grad False). Inside
+``tr.detect_anomaly()`` the function runs eagerly, unrecorded.
+
+Not seen, so not replayed: Python side effects of the function or of gradient hooks;
+tensors reached through a global or closure variable that is rebound between calls (pass
+them as arguments); tensors the function creates and stores outside its return value;
+a module attribute other than ``training`` changed between calls. Recording swaps the
 arrays of all live tensors and the backends' primitives for its duration: do not use
 tensors in other threads while a jitted function records.
 """
@@ -58,7 +69,7 @@ from typing import Any
 
 from . import random
 from .backend import host
-from .config import config
+from .config import ANOMALY, config
 from .jit_record import build, record
 from .jit_trace import GuardFailed
 from .tensor import Tensor
@@ -176,6 +187,8 @@ class jit:  # noqa: N801 (used as a decorator, like a function)
         self.cache.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if config.mode & ANOMALY:  # anomaly mode checks every result in Python: run the step eagerly
+            return self.fn(*args, **kwargs)
         leaves: list = []
         key: list = [config.mode]
         _flatten((args, kwargs), leaves, key, {})

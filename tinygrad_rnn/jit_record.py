@@ -152,6 +152,8 @@ def _primitive(name: str, primitive: Any) -> Any:
             out, wrapped = rec.wrap(rec.compute("call", primitive, args, kwargs))
             rec.steps.append(("call", _draw(primitive), (None, *rec.template(args[1:])), rec.template(kwargs), out))
             return wrapped
+        if name == "where" and len(args) == 1:
+            raise refuse("where(condition) without values (its result's shape depends on the values)")
         constant = name in ("asarray", "from_numpy") and host.is_host_array(args[0])
         return rec.record("call", fresh if constant else primitive, args, kwargs,
                           writes=args[0] if name == "index_add_" else None)
