@@ -301,3 +301,64 @@ def test_anomaly_mode_runs_eagerly():
         with pytest.raises(FloatingPointError):
             fn(tr.Tensor([-1.0]))
     assert fn.records == 0
+
+
+def _char_lm(seed: int):
+    tr.manual_seed(seed)
+    emb, lstm, head = tr.nn.Embedding(7, 4), tr.nn.LSTM(4, H, num_layers=2, dropout=0.3), tr.nn.Linear(H, 7)
+    params = [*emb.parameters(), *lstm.parameters(), *head.parameters()]
+    opt = tr.optim.Adam(params, lr=0.01)
+
+    def step(ids, targets, lengths):
+        opt.zero_grad()
+        out, _ = lstm(emb(ids), lengths=lengths)
+        loss = F.cross_entropy(head(out), targets)
+        loss.backward()
+        opt.step()
+        return loss, out
+    return params, opt, step
+
+
+def test_embedding_lstm_dropout_lengths_and_alternating_signatures():
+    eager, jitted = _char_lm(3), _char_lm(3)
+    fn = tr.jit(jitted[2])
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        t = 5 if i % 2 else 6  # two signatures, replayed in turn from the cache
+        ids = rng.integers(0, 7, (t, 2))
+        ids[0] = [0, 6]  # the class range seen by the checks stays (0, 6)
+        lengths = [t, t - 2]
+        tr.manual_seed(50 + i)
+        want = eager[2](tr.Tensor(ids), tr.Tensor(ids), lengths)
+        tr.manual_seed(50 + i)
+        got = fn(tr.Tensor(ids), tr.Tensor(ids), lengths)
+        results = [(g.numpy(), w.numpy()) for g, w in zip(got, want, strict=True)]
+        for g, w in results:
+            np.testing.assert_array_equal(g, w)
+    assert (fn.records, fn.replays) == (2, 6)
+    _assert_same(eager, jitted)
+
+
+def test_gated_rnn_and_bidirectional_gru_with_lengths():
+    for make in (lambda: tr.nn.GatedRNN(L, H, C), lambda: tr.nn.GRU(L, H, bidirectional=True)):
+        runs = []
+        for _ in range(2):
+            tr.manual_seed(11)
+            model = make()
+            opt = tr.optim.SGD(model.parameters(), lr=0.05, momentum=0.5, nesterov=True)
+
+            def step(x, y, model=model, opt=opt):
+                opt.zero_grad()
+                out, _ = model(x, lengths=[6, 4, 2])
+                loss = (out * out).mean() if out.shape[-1] != C else F.cross_entropy(out, y)
+                loss.backward()
+                opt.step()
+                return loss
+            runs.append((list(model.parameters()), opt, step))
+        fn = tr.jit(runs[1][2])
+        for i in range(4):
+            x, y = _data(i)
+            np.testing.assert_array_equal(fn(tr.Tensor(x), tr.Tensor(y)).numpy(),
+                                          runs[0][2](tr.Tensor(x), tr.Tensor(y)).numpy())
+        assert fn.replays == 3
+        _assert_same(runs[0], runs[1])
