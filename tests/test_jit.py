@@ -106,11 +106,13 @@ def test_returns_structures_and_leaves_grads_as_eager():
     def f(x, scale):
         y = (w * x * scale).sum()
         y.backward()
-        return {"y": y, "pair": (x * 2, scale)}
+        return {"y": y, "pair": (x * 2, scale), "x": x, "w": w}
 
     for _ in range(3):
         w.grad = None
-        out = f(tr.Tensor([1.0, 2.0, 3.0]), 2.0)
+        x = tr.Tensor([1.0, 2.0, 3.0])
+        out = f(x, 2.0)
+        assert out["x"] is x and out["w"] is w
         assert out["pair"][1] == 2.0 and out["y"].item() == 12.0
         np.testing.assert_array_equal(out["pair"][0].numpy(), [2.0, 4.0, 6.0])
         np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0, 6.0])

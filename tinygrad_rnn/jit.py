@@ -121,6 +121,7 @@ class Program:
             t.grad = None if slot is None else Tensor._make(arrays[slot], t.backend)
         for owner in self.bumps:
             (leaves[owner[1]] if owner[0] == "arg" else owner[1])._bump_version()
+        arrays["leaves"] = leaves
         return build(self.outputs, arrays)
 
 

@@ -30,6 +30,8 @@ def build(template: Any, arrays: dict) -> Any:
         return template[1](build(t, arrays) for t in template[2])
     if kind == "dict":
         return {k: build(t, arrays) for k, t in template[1].items()}
+    if kind == "leaf":  # an argument returned as it is: this call's argument
+        return arrays["leaves"][template[1]]
     return template[1]  # ("same", object): a tensor from before, or a Python value
 
 
@@ -98,7 +100,7 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list)
     def template(x: Any) -> Any:
         if isinstance(x, Tensor):
             if id(x) in bound:
-                return ("same", x)
+                return ("leaf", position[id(x)]) if id(x) in position else ("same", x)
             if type(x._data) is not TracedArray:
                 raise RuntimeError("tr.jit: the function returned a tensor made inside opt.step(), which is not "
                                    "recorded; expected tensors computed by the recorded ops")
@@ -129,7 +131,7 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list)
     nones = [owner(t) for t, _, grad in bound.values() if grad is None and t.grad is not None and id(t) not in rec.cleared]
     return (dict(program=program, params=[rec.sources[s] for s in params], outputs=outputs, out_slots=out_slots,
                  grads=grads, bumps=bumps, has_guard=rec.guard_at is not None, modes=modes, nones=nones),
-            build(outputs, values))
+            build(outputs, {**values, "leaves": leaves}))
 # ------------------------------------------------------------ backend patches
 def _draw(primitive: Any) -> Any:
     """A random draw replays as a new draw from the library's generator (as it is then)."""
