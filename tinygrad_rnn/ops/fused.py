@@ -48,8 +48,12 @@ class Fused(Function):
         return tuple(None if a is None else grad._make(a, grad.backend) for a in self.backward_arrays(grad._data))
 
 
-def _sigmoid(backend: Any, a: Any) -> Any:
-    return backend.tanh(a * 0.5) * 0.5 + 0.5  # = 1 / (1 + exp(-a)), without overflow
+def _sigmoid_in_place(backend: Any, a: Any) -> None:
+    """a <- sigmoid(a) = 1 / (1 + exp(-a)) as (1 + tanh(a/2)) / 2 (no overflow), without temporaries."""
+    a *= 0.5
+    backend.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
 
 
 class LSTMPointwise(Fused):
@@ -65,10 +69,11 @@ class LSTMPointwise(Fused):
     def forward(self, xw: Any, hw: Any, c_prev: Any) -> Any:
         backend = self.backend
         H = c_prev.shape[-1]
-        a = xw + hw
-        sig = _sigmoid(backend, a)
-        i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 3 * H :]
-        g = backend.tanh(a[:, 2 * H : 3 * H])
+        a = xw + hw  # a fresh array: the gate nonlinearities are applied to its blocks in place
+        _sigmoid_in_place(backend, a[:, : 2 * H])
+        _sigmoid_in_place(backend, a[:, 3 * H :])
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        backend.tanh(g, out=g)
         c = f * c_prev + i * g
         tanh_c = backend.tanh(c)
         self.saved = (i, f, g, o, tanh_c, c_prev)
@@ -121,10 +126,12 @@ class GRUPointwise(Fused):
         backend = self.backend
         H = h_prev.shape[-1]
         hb = hw + b
-        rz = _sigmoid(backend, xw[:, : 2 * H] + hb[:, : 2 * H])
+        rz = xw[:, : 2 * H] + hb[:, : 2 * H]  # a fresh array: sigmoid in place
+        _sigmoid_in_place(backend, rz)
         r, z = rz[:, :H], rz[:, H:]
         h_n = hb[:, 2 * H :]
-        n = backend.tanh(xw[:, 2 * H :] + r * h_n)
+        n = xw[:, 2 * H :] + r * h_n
+        backend.tanh(n, out=n)
         self.saved = (r, z, n, h_n, h_prev)
         return n + z * (h_prev - n)
 
