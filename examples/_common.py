@@ -9,9 +9,14 @@ The API (kept small and stable; other examples import it):
 ``make_parser(doc, name) -> argparse.ArgumentParser``
     A parser whose ``--help`` shows ``doc`` (the example's module docstring) and which
     already has the flags every example shares: ``--device {cpu,cuda}``, ``--seed``,
-    ``--quick`` and ``--out-dir`` (default ``runs/<name>/``, which git ignores: running
+    ``--quick``, ``--no-jit`` and ``--out-dir`` (default ``runs/<name>/``, which git ignores: running
     an example never changes a tracked file; README's pictures are regenerated with
     ``--out-dir docs/img``). Add the example's own flags, then ``parse_args(argv)``.
+``maybe_jit(step, args) -> callable``
+    ``tr.jit(step)`` (the training step is recorded once per signature and replayed
+    without a tape), or ``step`` itself under ``--no-jit`` (the tape, every step). The
+    step holds forward, loss and backward (and ``opt.step()`` when nothing happens in
+    between) and returns the loss tensor; ``.item()`` and ``clip_grad_norm_`` go outside.
 ``setup(args) -> str``
     Seeds the library (``tr.manual_seed(args.seed)``), checks that the device exists
     (exits with a clear message when ``cuda`` is asked for without CuPy or a GPU),
@@ -97,6 +102,8 @@ def make_parser(doc: str | None, name: str) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed for tr.manual_seed (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run for the test-suite that ASSERTS learning happened")
+    parser.add_argument("--no-jit", action="store_true",
+                        help="train on the tape at every step instead of replaying the step recorded by tr.jit")
     parser.add_argument("--out-dir", default=out_dir, help=f"folder for pictures and other files (default {out_dir}; "
                         "README's pictures: --out-dir docs/img)")
     return parser
@@ -112,6 +119,14 @@ def setup(args: argparse.Namespace) -> str:
             raise SystemExit(f"--device cuda is not available here: {e}") from None
     os.makedirs(args.out_dir, exist_ok=True)
     return args.device
+
+
+def maybe_jit(step: Callable[..., Any], args: argparse.Namespace) -> Callable[..., Any]:
+    """``tr.jit(step)`` unless ``--no-jit`` (then ``step`` itself, run on the tape).
+
+    A replay gives bit-for-bit the eager step's results, so the flag changes speed only.
+    """
+    return step if getattr(args, "no_jit", False) else tr.jit(step)
 
 
 # -------------------------------------------------------------------------- progress

@@ -129,14 +129,20 @@ def train_one(kind: str, args: argparse.Namespace, device: str, test: tuple[Tens
     params = list(model.parameters())
     opt = optim.Adam(params, lr=args.lr)
     steps_at, test_mse = [0], [evaluate(model, *test)]
+
+    def gradients(x: Tensor, y: Tensor) -> Tensor:  # recorded once by tr.jit, then replayed
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    gradients = _common.maybe_jit(gradients, args)
     start = time.perf_counter()
     with _common.progress(args.steps, desc=f"{kind:>5}") as bar:
         for step in range(1, args.steps + 1):
             x, y = adding_batch(args.T, args.batch, device)
-            loss = F.mse_loss(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, args.clip)
+            loss = gradients(x, y)
+            nn.utils.clip_grad_norm_(params, args.clip)  # a Python float: outside the jitted step
             opt.step()
             bar.update()
             if step % args.eval_every == 0 or step == args.steps:
@@ -144,7 +150,8 @@ def train_one(kind: str, args: argparse.Namespace, device: str, test: tuple[Tens
                 test_mse.append(evaluate(model, *test))
                 bar.set_postfix(loss=loss.item(), test_mse=test_mse[-1])
     seconds = time.perf_counter() - start
-    return {"steps": steps_at, "test_mse": test_mse, "final": test_mse[-1], "seconds": seconds}
+    return {"steps": steps_at, "test_mse": test_mse, "final": test_mse[-1], "seconds": seconds,
+            "last_loss": loss.item()}
 
 
 def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | None:

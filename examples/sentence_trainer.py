@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import _common
 from char_model import CharLM, sample
 from corpus import END, START, Vocab
 
@@ -22,16 +23,18 @@ from tinygrad_rnn import Tensor, nn
 
 F = nn.functional
 IGNORE = -100  # target value of padded positions: no loss, no gradient
+PAD_TO = 16  # with tr.jit, T is padded up to a multiple of this: few shapes, few recordings
 
 
-def make_batch(encoded: list[list[int]], device: str) -> tuple[Tensor, Tensor, list[int]]:
+def make_batch(encoded: list[list[int]], device: str, multiple: int = 1) -> tuple[Tensor, Tensor, list[int]]:
     """x = (<start>, c_1..c_k), y = (c_1..c_k, <end>) for each sentence, padded to (T, q).
 
     Padded inputs are <end> (never read: the layer stops each sequence at its length),
-    padded targets are IGNORE. Returns x, y and the lengths n^(i) = k_i + 1.
+    padded targets are IGNORE. T is the longest n^(i), rounded up to a multiple of
+    ``multiple``. Returns x, y and the lengths n^(i) = k_i + 1.
     """
     lengths = [len(c) + 1 for c in encoded]
-    T = max(lengths)
+    T = -(-max(lengths) // multiple) * multiple
     x_rows = [[START] + c + [END] * (T - len(c) - 1) for c in encoded]  # C.18
     y_rows = [c + [END] + [IGNORE] * (T - len(c) - 1) for c in encoded]  # C.19
     x = Tensor(x_rows, device=device).transpose(1, 0)  # (T, q) ids
@@ -70,15 +73,36 @@ class SentenceTrainer:
         val = sorted((vocab.encode(s) for s in val_sentences), key=len)
         self.val_batches = [make_batch(val[i:i + 64], device) for i in range(0, len(val), 64)]
         self.last_samples: list[str] = []
+        # Sentence batches change shape at nearly every step, so here tr.jit (--jit) is slower
+        # than the tape: each new T is recorded (~0.26 s) and padding T to a multiple of PAD_TO
+        # makes a replay (~19 ms) cost more than a tape step with lengths (~16 ms; --quick, CPU).
+        self.gradients = _common.maybe_jit(self._gradients, args) if args.jit else self._gradients
+
+    def _gradients(self, x: Tensor, y: Tensor, q: int) -> Tensor:
+        """tr.jit's step: J and its gradients without ``lengths`` (see train_step)."""
+        self.opt.zero_grad()
+        logits, _ = self.model(x)
+        J = F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
+        J.backward()
+        return J
 
     def train_step(self, step: int) -> tuple[float, int]:
         q = min(self.args.batch, len(self.train))
         rng = random.Random(self.args.seed * 1_000_003 + step)  # batch = f(seed, step): resumable
         first = rng.randrange(len(self.train) - q + 1)
-        J, n_chars = sentence_loss(self.model, make_batch(self.train[first:first + q], self.device))
-        self.opt.zero_grad()
-        J.backward()  # BPTT through every sentence of the batch
-        if self.args.clip > 0:
+        sentences = self.train[first:first + q]
+        if not self.args.jit or self.args.no_jit:  # default: the notes' way, on the tape: the layer gets the lengths
+            J, n_chars = sentence_loss(self.model, make_batch(sentences, self.device))
+            self.opt.zero_grad()
+            J.backward()  # BPTT through every sentence of the batch
+        else:
+            # tr.jit keys a step on its shapes and on `lengths` by value, which differ at every
+            # batch. So T is rounded up to a multiple of PAD_TO and the lengths are not passed:
+            # a left-to-right RNN's output at step t never reads later (padded) inputs, and
+            # padded targets are IGNORE, so J and its gradients are the same.
+            x, y, lengths = make_batch(sentences, self.device, PAD_TO)
+            J, n_chars = self.gradients(x, y, q), sum(lengths)
+        if self.args.clip > 0:  # clip_grad_norm_ returns a Python float: outside the jitted step
             nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
         self.opt.step()
         return J.item() * q, n_chars

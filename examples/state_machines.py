@@ -122,20 +122,28 @@ def run_by_hand(device: str) -> None:
 
 
 # ----------------------------------------------------------------------- part 2
-def fit(rnn: nn.ElmanRNN, params: list[Tensor], batches: Any, steps: int, lr: float, decay: bool = False) -> list[float]:
-    """Adam on the mean squared error (step size decaying to 0 if ``decay``); returns the losses."""
+def fit(rnn: nn.ElmanRNN, params: list[Tensor], batches: Any, steps: int, lr: float, decay: bool = False,
+        jit: bool = True) -> list[float]:
+    """Adam on the mean squared error (step size decaying to 0 if ``decay``); returns the losses.
+
+    The step runs through tr.jit unless ``jit`` is False (--no-jit): recorded once, replayed after.
+    """
     opt = optim.Adam(params, lr=lr)
+
+    def train_step(x: Tensor, target: Tensor, s0: Tensor | None) -> Tensor:
+        opt.zero_grad()
+        g, _ = rnn(x, s0=s0)
+        loss = F.mse_loss(g, target)  # the notes' squared L_elt, averaged (C.15-C.16 up to a constant)
+        loss.backward()  # BPTT
+        opt.step()  # runs eagerly at a replay too, so the decaying opt.lr is read at every step
+        return loss
+
+    train_step = tr.jit(train_step) if jit else train_step
     losses = []
     for step in range(steps):
         if decay:
             opt.lr = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-        x, target, s0 = batches()
-        g, _ = rnn(x, s0=s0)
-        loss = F.mse_loss(g, target)  # the notes' squared L_elt, averaged (C.15-C.16 up to a constant)
-        opt.zero_grad()
-        loss.backward()  # BPTT
-        opt.step()
-        losses.append(loss.item())
+        losses.append(train_step(*batches()).item())
     return losses
 
 
@@ -157,10 +165,10 @@ def impulse_response(rnn: nn.ElmanRNN, n: int) -> list[float]:
     return out
 
 
-def learn_example_1(device: str, steps: int) -> dict[str, Any]:
+def learn_example_1(device: str, steps: int, jit: bool = True) -> dict[str, Any]:
     print("\nExample 1 from (x, y) pairs alone: every weight learned, 32 random sequences of 10 steps a batch")
     rnn = nn.ElmanRNN(1, 3, 1, f_s="identity", f_o="identity", device=device, dtype=DT)
-    losses = fit(rnn, list(rnn.parameters()), lambda: ex1_batch(device), steps, lr=0.03)
+    losses = fit(rnn, list(rnn.parameters()), lambda: ex1_batch(device), steps, lr=0.03, jit=jit)
     show_weights("weights (any s' = P s gives the same outputs, so they need not match):",
                  rnn.state_dict(), EXAMPLE_1, ["W_ss", "W_sx", "W_o", "W_ss0", "W_o0"])
     learned_h, notes_h = impulse_response(rnn, 6), impulse_response(linear_machine(EXAMPLE_1, device), 6)
@@ -176,7 +184,7 @@ def learn_example_1(device: str, steps: int) -> dict[str, Any]:
     print("\nExample 1, readout only: W^ss and W^sx fixed to the notes' memory, W^o and W_0^o learned")
     rnn = linear_machine(EXAMPLE_1, device)
     nn.init.zeros_(rnn.W_o)
-    readout_losses = fit(rnn, [rnn.W_o, rnn.W_o0], lambda: ex1_batch(device), steps // 4, lr=0.03)
+    readout_losses = fit(rnn, [rnn.W_o, rnn.W_o0], lambda: ex1_batch(device), steps // 4, lr=0.03, jit=jit)
     show_weights("the state now means (X_t-2, X_t-1, X_t), so W^o is recovered:", rnn.state_dict(), EXAMPLE_1,
                  ["W_o", "W_o0"])
     W_o_error = (rnn.W_o.detach() - Tensor(EXAMPLE_1["W_o"], device=device, dtype=DT)).abs().max().item()
@@ -184,7 +192,7 @@ def learn_example_1(device: str, steps: int) -> dict[str, Any]:
             "W_o_error": W_o_error}
 
 
-def learn_example_2(device: str, steps: int) -> dict[str, Any]:
+def learn_example_2(device: str, steps: int, jit: bool = True) -> dict[str, Any]:
     print("\nExample 2 from statements showing both balances: W^ss, W^sx, W_0^ss learned, W^o = I")
     scaled = {**EXAMPLE_2, "W_ss0": [v / UNIT for v in EXAMPLE_2["W_ss0"]]}
     notes = linear_machine(scaled, device)
@@ -199,7 +207,7 @@ def learn_example_2(device: str, steps: int) -> dict[str, Any]:
 
     rnn = nn.ElmanRNN(1, 2, 2, f_s="identity", f_o="identity", device=device, dtype=DT)
     rnn.load_state_dict({**rnn.state_dict(), "W_o": [[1.0, 0.0], [0.0, 1.0]], "W_o0": [0.0, 0.0]})
-    losses = fit(rnn, [rnn.W_ss, rnn.W_sx, rnn.W_ss0], batch, steps, lr=0.05, decay=True)
+    losses = fit(rnn, [rnn.W_ss, rnn.W_sx, rnn.W_ss0], batch, steps, lr=0.05, decay=True, jit=jit)
     learned = rnn.state_dict()
     learned_dollars = {**learned, "W_ss0": learned["W_ss0"] * UNIT}
     show_weights("weights (W_0^ss back in dollars):", learned_dollars, EXAMPLE_2, ["W_ss", "W_sx", "W_ss0"])
@@ -262,8 +270,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     device = _common.setup(args)
     run_by_hand(device)
     print("\n" + "=" * 78 + "\nPart 2: the same machines learned from data by BPTT")
-    ex1 = learn_example_1(device, 2 * args.steps)  # 10-step sequences, 9 + 3 + 3 + 1 weights
-    ex2 = learn_example_2(device, args.steps)
+    ex1 = learn_example_1(device, 2 * args.steps, not args.no_jit)  # 10-step sequences, 9 + 3 + 3 + 1 weights
+    ex2 = learn_example_2(device, args.steps, not args.no_jit)
     models = {"both": ["gated", "elman"], "gated": ["gated"], "elman": ["elman"]}[args.parity_model]
     if args.quick and args.parity_model == "both":
         models = ["gated"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import _common
 from char_model import CharLM, sample
 from corpus import Vocab
 
@@ -34,6 +35,17 @@ class StreamTrainer:
         self.last_samples: list[str] = []
         # Sampling starts from a character that usually begins a piece of text.
         self.prime = vocab.index.get("\n" if "\n" in vocab.index else " ", 2)
+        # Every chunk has the same shape: tr.jit records the step once (and once more for
+        # the blank state of the first chunk) and replays it; --no-jit runs the tape.
+        self.gradients = _common.maybe_jit(self._gradients, args)
+
+    def _gradients(self, x: Tensor, y: Tensor, state: Any) -> tuple[Tensor, Any]:
+        """Forward, loss and backward of one chunk; returns the loss and the state it ends in."""
+        self.opt.zero_grad()
+        logits, state = self.model(x, state)
+        loss = F.cross_entropy(logits, y)  # mean NLL per character of this chunk
+        loss.backward()
+        return loss, state
 
     def _streams(self, text: str, B: int) -> Tensor:
         """The text's ids as B equal columns, (L, B): column b is one contiguous stretch."""
@@ -51,14 +63,11 @@ class StreamTrainer:
         x = self.train[self.position:self.position + bptt]
         y = self.train[self.position + 1:self.position + bptt + 1]
         self.position += bptt
-        logits, state = self.model(x, self.state)
+        loss, state = self.gradients(x, y, self.state)
         # The state goes on to the next chunk, but cut from this chunk's tape: gradients
         # stop at the chunk boundary (truncated BPTT) while the memory carries on.
         self.state = detach_state(state)
-        loss = F.cross_entropy(logits, y)  # mean NLL per character of this chunk
-        self.opt.zero_grad()
-        loss.backward()
-        if self.args.clip > 0:
+        if self.args.clip > 0:  # clip_grad_norm_ returns a Python float: outside the jitted step
             nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
         self.opt.step()
         n = y.shape[0] * y.shape[1]

@@ -160,13 +160,19 @@ def train(model: Probe, args: argparse.Namespace, device: str, desc: str) -> flo
     params = list(model.parameters())
     opt = optim.Adam(params, lr=args.lr)
     loss = None
+
+    def gradients(x: Tensor, y: Tensor) -> Tensor:  # recorded once by tr.jit, then replayed
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    gradients = _common.maybe_jit(gradients, args)
     with _common.progress(args.steps, desc=desc) as bar:
         for step in range(1, args.steps + 1):
             x, y = adding_batch(args.T, args.batch, device)
-            loss = F.mse_loss(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, args.clip)
+            loss = gradients(x, y)
+            nn.utils.clip_grad_norm_(params, args.clip)  # a Python float: outside the jitted step
             opt.step()
             bar.update()
             if step % 20 == 0:

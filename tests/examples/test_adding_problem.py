@@ -88,3 +88,12 @@ def test_unknown_model_is_refused() -> None:
     result = run_example(["examples/adding_problem.py", "--models", "lstm,transformer"], timeout=60)
     assert result.returncode == 2
     assert "transformer" in result.stderr
+
+
+def test_jit_and_tape_train_bit_for_bit_alike(tmp_path) -> None:
+    """The same seed trains the same model through tr.jit (default) and on the tape (--no-jit)."""
+    adding = load("adding_problem")
+    argv = ["--T", "12", "--hidden", "8", "--steps", "4", "--models", "gru", "--test-size", "50", "--out-dir", str(tmp_path)]
+    jitted, tape = adding.main(argv)["gru"], adding.main([*argv, "--no-jit"])["gru"]
+    assert jitted["last_loss"] == tape["last_loss"]
+    assert jitted["test_mse"] == tape["test_mse"]

@@ -121,3 +121,13 @@ def test_stream_mode_carries_a_detached_state(tmp_path: Path) -> None:
                        "--out-dir", str(tmp_path)])
     assert metrics["steps"] == 4 and math.isfinite(metrics["val"])
     assert (tmp_path / "char_lm_stream_loss.png").exists()
+
+
+@pytest.mark.slow
+def test_stream_quick_mode_learns_on_the_tape_too(tmp_path: Path) -> None:
+    """--no-jit trains --stream on the tape; it learns as the default tr.jit run does."""
+    result = run_example(["examples/char_lm.py", "--quick", "--stream", "--no-jit", "--no-bar",
+                          "--out-dir", str(tmp_path)])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "check passed: validation loss" in result.stdout
+    assert "chars/s through the tape" in result.stdout
