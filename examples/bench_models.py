@@ -6,8 +6,11 @@ averaged over T*B, started from the same weights ``init_params`` in every form:
 
   tape    tinygrad_rnn's nn.RNN/GRU/LSTM + nn.Linear (``build_tape``), or the notes'
           nn.ElmanRNN with its own output layer (``elman=True``, tanh configs only);
-  numpy   the closed-form BPTT of examples/bptt_numpy.py;
-  torch   torch.nn.RNN/GRU/LSTM + Linear (``build_torch``), when PyTorch is importable.
+  numpy   the closed-form BPTT of examples/bptt_numpy.py (``record_matmuls``: its matmuls);
+  torch   torch.nn.RNN/GRU/LSTM + Linear (``build_torch``), when PyTorch is importable;
+  jit     the tape model's step under ``tr.jit`` (``build_jit``): recorded once, then
+          replayed; ``check_jit`` refuses it unless it gives the eager step's losses
+          and parameters bit for bit.
 
 ``check_baseline`` compares the NumPy BPTT's loss and gradients with the tape's and
 PyTorch's in float64 and raises :class:`BaselineMismatch` when they differ: the
@@ -74,6 +77,18 @@ def make_data(cfg: Config, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal((cfg.T, cfg.B, cfg.I)), rng.integers(0, cfg.O, (cfg.T, cfg.B))
 
 
+def record_matmuls(cell: str, P: dict, x: Any, y: Any, xp: Any) -> list[tuple]:
+    """The (a, b, out) operands of every matmul of one numpy step, in call order."""
+    calls: list[tuple] = []
+
+    def recorder(a: Any, b: Any, out: Any = None) -> Any:
+        calls.append((a, b, out))
+        return xp.matmul(a, b, out=out)
+
+    bptt_numpy.loss_and_grads(cell, P, x, y, xp, recorder)
+    return calls
+
+
 # ============================================================ tape and torch models
 def elman_state(P: dict) -> dict[str, np.ndarray]:
     """The tanh-RNN weights as nn.ElmanRNN parameters (one bias W_ss0 = b_ih + b_hh)."""
@@ -104,6 +119,38 @@ def build_tape(cfg: Config, P: dict, x: np.ndarray, y: np.ndarray, device: str, 
         return loss
 
     return step, model
+
+
+def build_jit(cfg: Config, P: dict, x: np.ndarray, y: np.ndarray, device: str,
+              dtype: str) -> tuple[Callable[[], Any], Any]:
+    """The tape model with its step under ``tr.jit``; returns (jitted step, model).
+
+    The first call records the step (it is an eager step); later calls replay it.
+    """
+    step, model = build_tape(cfg, P, x, y, device, dtype)
+    return tr.jit(step), model
+
+
+def check_jit(eager: tuple, jitted: tuple, steps: int = 3) -> None:
+    """Run the eager and the jitted (step, model) side by side for ``steps`` steps.
+
+    Both must start from the same weights and have taken the same number of steps.
+
+    Raises:
+        BaselineMismatch: a loss or, after the steps, a parameter differs in any bit,
+            or the jitted step recorded more than once (it did not replay).
+    """
+    for i in range(steps):
+        a, b = eager[0](), jitted[0]()
+        if a.numpy().tobytes() != b.numpy().tobytes():
+            raise BaselineMismatch(f"jit and eager losses differ at check step {i}: {a.item()!r} vs {b.item()!r}; "
+                                   "expected bit-for-bit equal: refusing to time the jit")
+    for (name, p), (_, q) in zip(eager[1].state_dict().items(), jitted[1].state_dict().items(), strict=True):
+        if p.shape != q.shape or p.tobytes() != q.tobytes():
+            raise BaselineMismatch(f"jit and eager parameter {name} differ after {steps} steps; "
+                                   "expected bit-for-bit equal: refusing to time the jit")
+    if getattr(jitted[0], "records", 1) != 1:  # else the jit column would time eager steps
+        raise BaselineMismatch(f"the jitted step recorded {jitted[0].records} times; expected once, then replays")
 
 
 if TAPE_ERROR is None:

@@ -1,4 +1,4 @@
-"""The benchmark's verdicts and report: target ratios, tape memory, machine, tables.
+"""The benchmark's verdicts and report: target ratios, tape and step memory, machine, tables.
 
 Imported by examples/benchmark.py (not a program of its own).
 """
@@ -11,6 +11,7 @@ import gc
 import os
 import platform
 import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -30,6 +31,22 @@ TARGETS = {
     "lstm_medium": (1.15, None, 1.0),
     "lstm_large": (1.15, 1.4, None),
 }
+# (jit/numpy max, jit/torch max, jit/jax max) for the jitted tape step; None: reported, no target.
+JIT_TARGETS = {
+    "elman_tiny": (1.3, 0.8, None),
+    "elman_small": (1.05, 0.8, 1.5),
+    "gru_medium": (1.05, 1.0, None),
+    "lstm_medium": (1.05, 1.3, 1.0),
+    "lstm_large": (1.05, 1.3, None),
+}
+
+
+def _verdict(r: dict[str, Any], limits: dict[str, float | None]) -> dict[str, Any]:
+    """Add ``targets_met`` and ``misses`` (each ratio above its limit) to the ratios ``r``."""
+    r["misses"] = [f"{key} {r[key]:.2f} > {limit}" for key, limit in limits.items()
+                   if limit is not None and key in r and r[key] > limit]
+    r["targets_met"] = not r["misses"]
+    return r
 
 
 def ratios(name: str, med: dict[str, float]) -> dict[str, Any]:
@@ -44,13 +61,37 @@ def ratios(name: str, med: dict[str, float]) -> dict[str, Any]:
             r["vs_torch"] = med[row] / med["torch"]
         if "jax" in med:
             r["vs_jax"] = med[row] / med["jax"]  # shown, no target
-        misses = []
-        for key, limit in (("vs_numpy", max_np), ("vs_torch", max_torch), ("vs_1.25_bare", max_bare)):
-            if limit is not None and key in r and r[key] > limit:
-                misses.append(f"{key} {r[key]:.2f} > {limit}")
-        r["targets_met"] = not misses
-        r["misses"] = misses
-        out[row] = r
+        out[row] = _verdict(r, {"vs_numpy": max_np, "vs_torch": max_torch, "vs_1.25_bare": max_bare})
+    return out
+
+
+def jit_ratios(name: str, med: dict[str, float]) -> dict[str, Any]:
+    """jit/tape, jit/numpy, jit/torch, jit/jax of the jitted step, with the verdicts of JIT_TARGETS."""
+    r = {f"vs_{m}": med["jit"] / med[m] for m in ("tape", "numpy", "torch", "jax") if m in med}
+    max_np, max_torch, max_jax = JIT_TARGETS.get(name, (None, None, None))
+    return _verdict(r, {"vs_numpy": max_np, "vs_torch": max_torch, "vs_jax": max_jax})
+
+
+# ============================================================ memory of one step
+def step_peaks(steps: dict[str, Callable[[], Any]], tries: int = 2) -> dict[str, Any]:
+    """Peak bytes allocated during one call of each step (tracemalloc; NumPy's arrays are traced).
+
+    Call after warm-up. The least of ``tries`` calls counts. ``jit_le_eager`` says whether
+    the replayed step ("jit") peaks no higher than the eager one ("tape").
+    """
+    out: dict[str, Any] = {}
+    for name, step in steps.items():
+        peaks = []
+        for _ in range(tries):
+            gc.collect()
+            tracemalloc.start()
+            base = tracemalloc.get_traced_memory()[0]
+            step()
+            peaks.append(tracemalloc.get_traced_memory()[1] - base)
+            tracemalloc.stop()
+        out[f"{name}_peak_bytes"] = min(peaks)
+    if "tape_peak_bytes" in out and "jit_peak_bytes" in out:
+        out["jit_le_eager"] = out["jit_peak_bytes"] <= out["tape_peak_bytes"]
     return out
 
 
@@ -178,6 +219,19 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
     return info
 
 
+def print_machine(info: dict[str, Any]) -> None:
+    """One line of versions and threads; a warning on stderr when the machine is busy."""
+    print(f"numpy {info['numpy']} ({info['numpy_blas']}, {info['numpy_blas_threads']} threads) | "
+          + (f"torch {info['torch']} ({info['torch_threads']} threads, oneDNN {'on' if info['torch_mkldnn'] else 'off'})"
+             if "torch" in info else "torch not installed") + (f" | jax {info['jax']}" if "jax" in info else "")
+          + f" | {info['cpus_usable']} CPUs | device {info['device']}")
+    load = info["loadavg_start"]
+    if load is not None and load[0] > 0.5 * info["cpus_usable"]:
+        print(f"WARNING: the machine is busy (load average {load[0]} on {info['cpus_usable']} CPUs): other processes "
+              "share the cores, so absolute times and even ratios will be noisy (--threads 1 suffers least).",
+              file=sys.stderr)
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -196,10 +250,36 @@ def print_table(results: dict[str, dict]) -> None:
             label = name if row == "tape" else f"{name} [ElmanRNN]"
             rows.append((label, model, str(cfg["T"]), _fmt(med[row]), *base, _fmt(r["vs_numpy"]),
                          _fmt(r.get("vs_torch")), _fmt(r.get("vs_jax")), _fmt(r["vs_1.25_bare"]) if name == "lstm_medium" else "-",
-                         "ok" if r["targets_met"] else "MISS: " + "; ".join(r["misses"])))
+                         _targets(r)))
+    _print_rows(head, rows)
+
+
+def print_jit_table(results: dict[str, dict]) -> None:
+    """The jitted step against the eager one and the peers, and its step memory when measured."""
+    head = ("config", "jit ms", "tape ms", "jit/tape", "jit/numpy", "jit/torch", "jit/jax",
+            "eager peak MB", "jit peak MB", "jit peak <= eager", "targets")
+    rows = []
+    for name, res in results.items():
+        if "jit" not in res["times_ms"]:
+            continue
+        r, mem = res["jit_ratios"], res.get("step_memory", {})
+        mb = [_fmt(mem[k] / 1e6, 3) if k in mem else "-" for k in ("tape_peak_bytes", "jit_peak_bytes")]
+        holds = "-" if "jit_le_eager" not in mem else "yes" if mem["jit_le_eager"] else "NO"
+        rows.append((name, _fmt(res["times_ms"]["jit"]["median"]), _fmt(res["times_ms"]["tape"]["median"]),
+                     *(_fmt(r.get(k)) for k in ("vs_tape", "vs_numpy", "vs_torch", "vs_jax")), *mb, holds,
+                     _targets(r)))
+    if rows:
+        print("\nThe same tape step under tr.jit (recorded once, replayed; checked bit for bit against eager)")
+        _print_rows(head, rows)
+
+
+def _targets(r: dict[str, Any]) -> str:
+    return "ok" if r["targets_met"] else "MISS: " + "; ".join(r["misses"])
+
+
+def _print_rows(head: tuple, rows: list[tuple]) -> None:
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    line = " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
-    print(line)
+    print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
     for row in rows:
         print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))

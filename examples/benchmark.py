@@ -9,25 +9,25 @@ Reported times are medians in milliseconds.
 Methods (each times the same model, started from the same weights):
   tape    tinygrad_rnn: nn.RNN/GRU/LSTM + nn.Linear + nn.functional.cross_entropy +
           optim.SGD; BPTT comes from the tape.
+  jit     the tape step under tr.jit (recorded once, replayed; opt.step() eager). Before
+          timing, jit and tape must agree bit for bit for a few steps, or the run aborts.
   elman   (tanh-RNN configs only, an extra row) nn.ElmanRNN(f_s="tanh", f_o="identity"),
           which carries its own output layer and one bias W_ss0 instead of two.
-  numpy   hand-written forward + closed-form BPTT (examples/bptt_numpy.py) in the
-          "hoisted" layout: input and output projections and the weight gradients are
-          whole-sequence matmuls, only the recurrence stays per step. Its gradients are
-          checked against the tape's and PyTorch's (float64, same weights;
-          bench_models.py) before any timing, and the run aborts on a mismatch.
+  numpy   hand-written forward + closed-form BPTT (examples/bptt_numpy.py), "hoisted":
+          projections and weight gradients are whole-sequence matmuls, only the recurrence
+          is per step. Its float64 gradients must match the tape's and PyTorch's
+          (bench_models.py) before any timing, or the run aborts.
   bare    the matmul calls of one numpy step alone (same shapes, same operand layouts):
           a floor for any implementation that uses the same BLAS.
-  torch   torch.nn.RNN/GRU/LSTM + Linear + F.cross_entropy + torch.optim.SGD, when
-          PyTorch is importable.
+  torch   torch.nn.RNN/GRU/LSTM + Linear + F.cross_entropy + torch.optim.SGD.
   jax     jax.jit of jax.value_and_grad over a lax.scan of the same cell + the SGD update,
           one compiled function (bench_jax.py), when JAX is importable; its float64 loss
           and gradients are checked against the NumPy BPTT's before any timing.
 
 Timing rules: each method runs in its own block (warm-up steps, then timed steps) with
-a pause between blocks; blocks go in ABBA order (tape, elman, numpy, bare, torch, jax, jax,
-torch, bare, numpy, elman, tape), so slow drifts of a shared machine hit every method alike,
-and methods are never interleaved call by call (on 2 cores that makes both slower).
+a pause between blocks; blocks go in ABBA order (tape, jit, ..., jax, jax, ..., jit, tape),
+so slow drifts of a shared machine hit every method alike, and methods are never
+interleaved call by call (on 2 cores that makes both slower).
 The median is over all timed steps of all blocks of a method. Absolute times drift by
 25% or more between runs on shared machines; compare ratios measured in one run.
 
@@ -37,17 +37,20 @@ Ratios and the targets of the performance issue (checked in the last column):
   tape/(1.25*bare)  <= 1.0 on lstm_medium (PyTorch's fused oneDNN LSTM beats the bare
                     OpenBLAS matmuls there, so the bar is the matmul floor instead)
   tape/jax          shown, no target (XLA compiles the whole step: a reference, not a bar)
-Targets only mean something for full runs (not --quick) on the CPU.
+  jit/numpy         <= 1.3 on elman_tiny, <= 1.05 on the others
+  jit/torch         <= 0.8 on elman_tiny and elman_small, <= 1.0 on gru_medium, <= 1.3 on the LSTMs
+  jit/jax           <= 1.5 on elman_small, <= 1.0 on lstm_medium, shown elsewhere
+Targets only mean something for full runs (not --quick) on the CPU, one thread.
 
 Memory: the peak and the held bytes of the tape of a T-step nn.RNN forward (and
 nn.ElmanRNN when present) are measured with tracemalloc for several T, with a linear
-fit bytes = a + b*T, its R^2 and b in units of one (B, H) float32 array.
+fit bytes = a + b*T, its R^2 and b in units of one (B, H) float32 array. Per config (CPU):
+the tracemalloc peaks of one eager and one replayed step after warm-up (jit <= eager).
 
 Examples:
   python examples/benchmark.py                          # all five configs, ~2-3 min
   python examples/benchmark.py --quick                  # under a minute
   python examples/benchmark.py --configs lstm_medium gru_medium --repeats 20 --out bench.json
-  python examples/benchmark.py --threads 0              # leave the threads of OpenBLAS, torch, XLA alone
   python examples/benchmark.py --device cuda            # tape on CuPy, torch on CUDA, numpy on CuPy
 """
 
@@ -73,36 +76,31 @@ from bench_models import (
     TAPE_ERROR,
     BaselineMismatch,
     Config,
+    build_jit,
     build_tape,
     build_torch,
     check_baseline,
+    check_jit,
     init_params,
     make_data,
+    record_matmuls,
     torch,
 )
 from bench_report import (
     check_cuda,
     device_sync,
+    jit_ratios,
     loadavg,
     machine_info,
     openblas,
+    print_jit_table,
+    print_machine,
     print_memory,
     print_table,
     ratios,
+    step_peaks,
     tape_memory,
 )
-
-
-def record_matmuls(cell: str, P: dict, x: Any, y: Any, xp: Any) -> list[tuple]:
-    """The (a, b, out) operands of every matmul of one numpy step, in call order."""
-    calls: list[tuple] = []
-
-    def recorder(a: Any, b: Any, out: Any = None) -> Any:
-        calls.append((a, b, out))
-        return xp.matmul(a, b, out=out)
-
-    bptt_numpy.loss_and_grads(cell, P, x, y, xp, recorder)
-    return calls
 
 
 # ============================================================ timing
@@ -141,7 +139,9 @@ def bench_config(name: str, cfg: Config, args: argparse.Namespace) -> dict[str, 
     methods: dict[str, Callable] = {}
     first_loss: dict[str, float] = {}
     if TAPE_ERROR is None:
-        methods["tape"], _ = build_tape(cfg, f32, x32, y, args.device, "float32")
+        methods["tape"], tape_model = build_tape(cfg, f32, x32, y, args.device, "float32")
+        if not args.no_jit:
+            methods["jit"], jit_model = build_jit(cfg, f32, x32, y, args.device, "float32")
         if cfg.cell == "rnn" and HAVE_ELMAN and not args.no_elman:
             methods["elman"], _ = build_tape(cfg, f32, x32, y, args.device, "float32", elman=True)
     if args.device == "cuda":
@@ -172,15 +172,33 @@ def bench_config(name: str, cfg: Config, args: argparse.Namespace) -> dict[str, 
         if not abs(loss - first_loss["numpy"]) <= 1e-4 * abs(first_loss["numpy"]):
             raise BaselineMismatch(f"first float32 loss of {method} is {loss}, numpy's {first_loss['numpy']}; "
                                    "expected equal up to rounding (same weights, same data)")
+    if "jit" in methods:  # both took one step above; now a few more, bit for bit
+        check_jit((methods["tape"], tape_model), (methods["jit"], jit_model))
     samples = run_abba(methods, device_sync(args.device), args)
+    if "jit" in methods and not args.no_memory and args.device == "cpu":
+        result["step_memory"] = step_peaks({"tape": methods["tape"], "jit": methods["jit"]})
     med = {m: statistics.median(s) for m, s in samples.items()}
     result["times_ms"] = {m: {"median": med[m], "min": min(s), "max": max(s), "samples": s}
                           for m, s in samples.items()}
     result["ratios"] = ratios(name, med)
+    if "jit" in med:
+        result["jit_ratios"] = jit_ratios(name, med)
     return result
 
 
 # ============================================================ main
+def set_threads(n: int) -> None:
+    """Give NumPy's OpenBLAS and torch ``n`` threads (a note when OpenBLAS is not found)."""
+    blas = openblas()
+    if blas is None:
+        print("note: could not find NumPy's OpenBLAS to set its threads; set OPENBLAS_NUM_THREADS instead",
+              file=sys.stderr)
+    else:
+        blas[1](n)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="NAME",
@@ -200,12 +218,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "OpenMP workers fight other jobs at 2 threads); 0 leaves all of them alone")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     parser.add_argument("--no-jax", action="store_true", help="skip JAX")
+    parser.add_argument("--no-jit", action="store_true", help="skip the tr.jit column")
     parser.add_argument("--no-elman", action="store_true", help="skip the extra nn.ElmanRNN rows")
     parser.add_argument("--no-mkldnn", action="store_true",
                         help="turn off PyTorch's oneDNN (mkldnn) kernels, e.g. its fused CPU LSTM")
     parser.add_argument("--memory-T", type=int, nargs="+", default=None,
                         help="sequence lengths for the tape memory measurement (default 25 50 100 200)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the tape memory measurement")
+    parser.add_argument("--no-memory", action="store_true", help="skip the tape and step memory measurements")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data (default 0)")
     parser.add_argument("--out", metavar="FILE", help="write all timings, ratios, checks and machine info as JSON")
     args = parser.parse_args(argv)
@@ -233,26 +252,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads == 1:
         one_thread()  # before the first JAX computation, which starts XLA's CPU backend
     if args.threads > 0:
-        blas = openblas()
-        if blas is None:
-            print("note: could not find NumPy's OpenBLAS to set its threads; set OPENBLAS_NUM_THREADS instead",
-                  file=sys.stderr)
-        else:
-            blas[1](args.threads)
-        if torch is not None:
-            torch.set_num_threads(args.threads)
+        set_threads(args.threads)
     if torch is not None and args.no_mkldnn:
         torch.backends.mkldnn.enabled = False
     info = machine_info(args)
-    print(f"numpy {info['numpy']} ({info['numpy_blas']}, {info['numpy_blas_threads']} threads) | "
-          + (f"torch {info['torch']} ({info['torch_threads']} threads, oneDNN {'on' if info['torch_mkldnn'] else 'off'})"
-             if torch is not None else "torch not installed") + (f" | jax {info['jax']}" if "jax" in info else "")
-          + f" | {info['cpus_usable']} CPUs | device {args.device}")
-    load = info["loadavg_start"]
-    if load is not None and load[0] > 0.5 * info["cpus_usable"]:
-        print(f"WARNING: the machine is busy (load average {load[0]} on {info['cpus_usable']} CPUs): other processes "
-              "share the cores, so absolute times and even ratios will be noisy (--threads 1 suffers least).",
-              file=sys.stderr)
+    print_machine(info)
     if not args.no_jax and missing(args.device):
         print(f"note: the jax column is left out: {missing(args.device)}", file=sys.stderr)
         args.no_jax = True
@@ -280,6 +284,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     note = " (--quick: shorter sequences and few repeats; ratios are indicative only)" if args.quick else ""
     print(f"\nOne training step, float32, median ms over {2 * args.rounds * args.repeats} steps per method{note}")
     print_table(results)
+    print_jit_table(results)
     report: dict[str, Any] = {"machine": info, "args": vars(args), "configs": results}
     if not args.no_memory and TAPE_ERROR is None:
         report["memory"] = tape_memory(args.memory_T, CONFIGS["elman_small"], args.seed)

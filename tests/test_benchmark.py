@@ -1,6 +1,7 @@
 """examples/benchmark.py (with bench_models.py, bench_report.py and bench_jax.py): the
 correctness gate catches a wrong baseline, the "bare" matmuls are those of one NumPy step,
-the JAX peer is the same model as the NumPy BPTT, and the script runs end to end. No timing is asserted anywhere. The NumPy BPTT itself is tested in
+the JAX peer is the same model as the NumPy BPTT, the jit column is refused unless it is
+bit for bit the eager step, the step memory is measured, and the script runs end to end. No timing is asserted anywhere. The NumPy BPTT itself is tested in
 tests/examples/test_bptt_numpy.py."""
 
 from __future__ import annotations
@@ -136,6 +137,56 @@ def test_tape_memory_is_linear_in_T() -> None:
         assert m["bytes_per_step_fit"] > 0
 
 
+def _jit_pair(cfg, P, x, y, nudge: bool = False) -> tuple:
+    """(eager step, model) and (jitted step, model), one step taken each; ``nudge``: one weight off by 1 ulp."""
+    P32, x32 = {k: v.astype(np.float32) for k, v in P.items()}, x.astype(np.float32)
+    eager = models.build_tape(cfg, P32, x32, y, "cpu", "float32")
+    if nudge:
+        P32 = dict(P32, **{"head.bias": np.nextafter(P32["head.bias"], np.float32(np.inf))})
+    jitted = models.build_jit(cfg, P32, x32, y, "cpu", "float32")
+    eager[0](), jitted[0]()
+    return eager, jitted
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_check_jit_passes_the_jit_and_aborts_on_a_one_bit_mismatch(cell: str) -> None:
+    cfg, P, x, y = _tiny(cell)
+    eager, jitted = _jit_pair(cfg, P, x, y)
+    models.check_jit(eager, jitted)
+    assert (jitted[0].records, jitted[0].replays) == (1, 3)
+    eager, jitted = _jit_pair(cfg, P, x, y, nudge=True)
+    with pytest.raises(models.BaselineMismatch, match="bit-for-bit"):
+        models.check_jit(eager, jitted)
+
+
+def test_check_jit_aborts_when_the_jit_records_again() -> None:
+    cfg, P, x, y = _tiny("rnn")
+    eager, (fn, model) = _jit_pair(cfg, P, x, y)
+    fn.reset()  # the next call records again instead of replaying
+    with pytest.raises(models.BaselineMismatch, match="recorded 2 times"):
+        models.check_jit(eager, (fn, model))
+
+
+def test_step_peaks_measures_eager_and_replayed_steps() -> None:
+    cfg, P, x, y = _tiny("lstm", T=8)
+    eager, jitted = _jit_pair(cfg, P, x, y)
+    mem = sys.modules["bench_report"].step_peaks({"tape": eager[0], "jit": jitted[0]})
+    assert mem["tape_peak_bytes"] > 0 and mem["jit_peak_bytes"] > 0
+    assert mem["jit_le_eager"] == (mem["jit_peak_bytes"] <= mem["tape_peak_bytes"])
+
+
+@pytest.mark.parametrize("no_jit", [False, True])
+def test_bench_config_times_the_jit_column_unless_no_jit(no_jit: bool) -> None:
+    cfg, *_ = _tiny("gru", T=6)
+    argv = ["--quick", "--repeats", "1", "--warmup", "0", "--pause", "0", "--no-jax", "--no-torch"]
+    result = bench.bench_config("tiny", cfg, bench.parse_args(argv + ["--no-jit"] * no_jit))
+    assert ("jit" in result["times_ms"]) == (not no_jit)
+    if not no_jit:
+        assert len(result["times_ms"]["jit"]["samples"]) == 2
+        assert result["jit_ratios"]["vs_numpy"] > 0 and result["jit_ratios"]["targets_met"] in (True, False)
+        assert result["step_memory"]["jit_peak_bytes"] > 0
+
+
 def test_parse_args_and_missing_cuda() -> None:
     args = bench.parse_args(["--configs", "elman_tiny,gru_medium", "lstm_large", "--quick"])
     assert args.configs == ["elman_tiny", "gru_medium", "lstm_large"]
@@ -161,9 +212,11 @@ def test_script_runs_end_to_end(tmp_path) -> None:
     assert "tape/numpy" in proc.stdout and "elman_tiny" in proc.stdout
     report = json.loads(out.read_text())
     result = report["configs"]["elman_tiny"]
-    assert set(result["times_ms"]) >= {"tape", "numpy", "bare"} | ({"jax"} if bench_jax.JAX_ERROR is None else set())
+    assert set(result["times_ms"]) >= {"tape", "jit", "numpy", "bare"} | ({"jax"} if bench_jax.JAX_ERROR is None else set())
     assert all(len(t["samples"]) == 2 for t in result["times_ms"].values())  # ABBA: two blocks of 1
     assert result["ratios"]["tape"]["vs_numpy"] > 0
+    assert "jit/numpy" in proc.stdout and result["jit_ratios"]["vs_numpy"] > 0  # the jit column
+    assert result["step_memory"]["jit_peak_bytes"] > 0 and isinstance(result["step_memory"]["jit_le_eager"], bool)
     assert max(result["check"]["tape"].values()) < 1e-10
     assert report["machine"]["numpy"] == np.__version__
     assert report["memory"]["layers"]["nn.RNN"]["T"] == [5, 10, 20]
