@@ -212,8 +212,9 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
 
     # ------------------------------------------------------------- conversions
     def numpy(self) -> Any:
-        """A host ``numpy.ndarray`` (a copy when the tensor lives on a GPU)."""
-        return self.backend.to_numpy(self._data)
+        """A host ``numpy.ndarray`` (a copy on a GPU; on the CPU the tensor's own array,
+        read-only for a tensor computed on the tape, as ``.data`` explains)."""
+        return self.backend.to_numpy(self.data)
 
     def item(self) -> Any:
         if self.size != 1:

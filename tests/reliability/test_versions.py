@@ -114,6 +114,17 @@ def test_a_raw_write_into_a_saved_leaf_fails_at_the_write() -> None:
     w.data[:] = 1.0  # the new array is not saved by any graph
 
 
+def test_a_raw_write_into_an_intermediate_fails_at_the_write() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 3.0
+    loss = (h * h).sum()  # Mul reads h
+    for raw in (h.data, h.numpy()):
+        with pytest.raises(ValueError, match="read-only"):
+            raw[:] = 0.0
+    loss.backward()
+    assert w.grad.tolist() == [18.0, 36.0]
+
+
 def test_detached_alias_shares_the_version() -> None:
     w = Tensor([1.0, 2.0], requires_grad=True)
     alias = w.detach()

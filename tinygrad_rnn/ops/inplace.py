@@ -35,7 +35,13 @@ class InplaceOps(TensorOps):
 
     @property
     def data(self) -> Any:
-        """The backend array (NumPy or CuPy). Assigning a new array is an in-place change."""
+        """The backend array (NumPy or CuPy). Assigning a new array is an in-place change.
+
+        The array of a tensor computed on the tape is handed out read-only: a later op may
+        save it for backward, and a raw write into it would change that gradient unseen.
+        """
+        if self._ctx is not None:
+            self.backend.set_writeable(self._data, False)
         return self._data
 
     @data.setter
