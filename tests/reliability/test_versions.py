@@ -241,3 +241,43 @@ def test_uniform_bounds_and_numpy_integers() -> None:
     assert Tensor.rand(2).tolist() == first
     with pytest.raises(ValueError, match="manual_seed: expected a non-negative int, got -1"):
         tr.manual_seed(-1)
+
+
+def test_an_index_or_condition_changed_after_recording_does_not_change_the_gradient() -> None:
+    w = Tensor(np.arange(4.0), requires_grad=True)
+    idx = Tensor(np.array([0, 1]))
+    y = w[idx].sum()
+    idx.copy_(Tensor(np.array([2, 3])))  # reusing an ids buffer: the recorded op kept its own copy
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 0.0, 0.0]
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    mask = Tensor(np.array([True, False, True]))
+    z = tr.where(mask, a, b).sum()
+    mask.copy_(Tensor(np.array([False, True, False])))
+    z.backward()
+    assert a.grad.tolist() == [1.0, 0.0, 1.0] and b.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_a_raw_write_through_a_view_fails_at_the_write() -> None:
+    w = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    c = Tensor(np.array([[1.0], [1.0]]), requires_grad=True)
+    y = (w.T * c).sum()  # Mul reads w through the view w.T
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[:] = 0.0
+    x = Tensor(np.array([[1.0, 2.0]]))
+    d = Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    z = (x.reshape(2) * d).sum()  # a view made without a tape: its base is frozen with it
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[:] = 0.0
+    y.backward(), z.backward()
+    assert c.grad.tolist() == [[1.0], [2.0]] and d.grad.tolist() == [1.0, 2.0]
+
+
+def test_a_parameter_made_from_a_tensor_owns_its_values() -> None:
+    t = Tensor(np.array([1.0, 2.0]))
+    p = nn.Parameter(t)
+    c = Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    y = (p * c).sum()
+    t.add_(10.0)
+    y.backward()
+    assert c.grad.tolist() == [1.0, 2.0] and p.tolist() == [1.0, 2.0]

@@ -24,9 +24,14 @@ class NumpyBackend(Backend):
             np.add.at(target, index, values)
 
     def set_writeable(self, a: Any, flag: bool) -> bool:
-        if a.flags.writeable != flag:
+        if not flag:  # a view's own flag does not protect the array it views: freeze the whole chain
+            while isinstance(a, np.ndarray) and a.flags.writeable:
+                a.flags.writeable = False
+                a = a.base
+            return True
+        if not a.flags.writeable:
             try:
-                a.flags.writeable = flag
+                a.flags.writeable = True
             except ValueError:  # a view of a read-only array cannot be made writable
                 return False
         return True

@@ -12,16 +12,14 @@ from ..tensor import Tensor
 class Parameter(Tensor):
     """A tensor that a :class:`Module` registers as a learnable weight.
 
-    ``Parameter(t)`` shares ``t``'s array when no device or dtype change is asked for
-    (as ``torch.nn.Parameter`` does); it always requires grad.
+    ``Parameter(t)`` copies ``t``'s values, as ``Tensor(t)`` does (``torch.nn.Parameter``
+    shares them; a copy keeps the parameter's version its own), and always requires grad.
     """
 
     __slots__ = ()
 
     def __init__(self, data: Any, device: Any = None, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=True, device=device, dtype=dtype)
-        if isinstance(data, Tensor) and self.device == data.device and self.dtype == data.dtype:
-            self.data = data.data  # the same array (Tensor(t) copied it)
 
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"

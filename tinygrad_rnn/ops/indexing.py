@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
+from ..config import config
 from .base import TensorOps, shape_str
 
 if TYPE_CHECKING:
@@ -94,12 +95,22 @@ class IndexAdd(Function):
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``, differentiable. Bad indices raise ``IndexError`` naming the shape."""
     index = normalize_index(x, index)
+    if x.requires_grad and config.grad_enabled and type(index) is not int and type(index) is not slice:
+        index = _own_copy(x.backend, index)  # backward reads the index: a later change to it must not
     try:
         return x._apply(GetItem, index=index)
     except IndexError as e:
         raise IndexError(f"indexing a tensor of shape {shape_str(x.shape)}: {e}") from None
     except (TypeError, ValueError) as e:  # a slice step of 0, ...
         raise IndexError(f"indexing a tensor of shape {shape_str(x.shape)} with {index!r}: {e}") from None
+
+
+def _own_copy(backend: Any, index: Any) -> Any:
+    """The index with its arrays copied: the recorded op keeps its own, whatever the caller
+    later writes into the array or tensor it came from."""
+    if isinstance(index, tuple):
+        return tuple(_own_copy(backend, p) for p in index)
+    return index.copy() if backend.is_array(index) else index
 
 
 def index_add(v: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:

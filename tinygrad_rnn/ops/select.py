@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
+from ..config import config
 from .base import TensorOps
 from .elementwise import unary
 from .reduce import broadcast_shapes, unbroadcast
@@ -138,6 +139,8 @@ def where(cond: Any, a: Tensor, b: Tensor) -> Tensor:
     if not backend.is_bool(cond.dtype):
         cond = cond != 0
     try:
+        if (a.requires_grad or b.requires_grad) and config.grad_enabled:
+            cond = cond.copy()  # backward reads cond: the recorded op keeps its own
         return a._apply(Where, b, cond=cond)
     except ValueError:
         broadcast_shapes("where", tuple(cond.shape), a.shape, b.shape)
