@@ -76,6 +76,12 @@ class Function:
     def backward(self, grad: Tensor, out: Tensor) -> Tensor | None | Sequence[Tensor | None]:
         raise NotImplementedError
 
+    freezes_inputs = True  # reads_inputs or returns_view, worked out once per class (hot path)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.freezes_inputs = cls.reads_inputs or cls.returns_view
+
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """``Op.apply(x, y, p=1)``: run the op on tensors and record it (see ``Tensor._apply``)."""
@@ -126,6 +132,7 @@ def backward(
     buffers = GradBuffers(create_graph)
     buffers.add(root, grad)  # every tensor's first gradient also puts it on buffers.heap
     fast = not (create_graph or config.anomaly)
+    clock = VERSION_CLOCK  # (a local name: read at every node)
     with using(grad_enabled=create_graph):
         while buffers.heap:
             t = heappop(buffers.heap)[1]  # the newest tensor still waiting: all its uses are done
@@ -142,7 +149,7 @@ def backward(
                 accumulate_into(t, grad, private=not create_graph and not buffers.last_owned)
             if fn is None:
                 continue
-            if fn.clock != VERSION_CLOCK[0]:  # some tensor changed in place since fn was recorded
+            if fn.clock != clock[0]:  # some tensor changed in place since fn was recorded
                 check_versions(fn, t)
             if fast and fn.backward_accumulate is not None:
                 fn.backward_accumulate(grad, t, buffers)

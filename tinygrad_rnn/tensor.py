@@ -153,7 +153,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                     if op.returns_view:  # one array, one version: a write to either is seen
                         out._version = self._version_box()
                     fn.clock = VERSION_CLOCK[0]  # backward checks no saved tensor is newer
-                    if op.reads_inputs or op.returns_view:  # (a view reads its input through its array)
+                    if op.freezes_inputs:  # backward reads the inputs (a view: through its own array)
                         for x in inputs:
                             if not x._frozen:  # a leaf backward will read: read-only from now on
                                 x._freeze()
