@@ -81,7 +81,7 @@ def _warn_missing(library: str, what: str) -> None:
 
 
 # ------------------------------------------------------------------------- arguments
-def make_parser(doc: str | None, name: str) -> argparse.ArgumentParser:
+def make_parser(doc: str | None, name: str, jit: bool = True) -> argparse.ArgumentParser:
     """An argument parser with the flags every example shares.
 
     Args:
@@ -89,6 +89,7 @@ def make_parser(doc: str | None, name: str) -> argparse.ArgumentParser:
             is printed under ``--help`` as written.
         name: the example's name; its files go to ``runs/<name>/`` of the repository
             (git-ignored) unless ``--out-dir`` says otherwise.
+        jit: the example trains through ``tr.jit`` (so it offers ``--no-jit``).
     """
     out_dir = os.path.join(RUNS_DIR, name)
     doc = (doc or "").strip()
@@ -102,8 +103,9 @@ def make_parser(doc: str | None, name: str) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed for tr.manual_seed (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run for the test-suite that ASSERTS learning happened")
-    parser.add_argument("--no-jit", action="store_true",
-                        help="train on the tape at every step instead of replaying the step recorded by tr.jit")
+    if jit:
+        parser.add_argument("--no-jit", action="store_true",
+                            help="train on the tape at every step instead of replaying the step recorded by tr.jit")
     parser.add_argument("--out-dir", default=out_dir, help=f"folder for pictures and other files (default {out_dir}; "
                         "README's pictures: --out-dir docs/img)")
     return parser

@@ -145,7 +145,7 @@ def compare(loss: str, device: str, verbose: bool) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = _common.make_parser(__doc__, "bptt_by_hand")
+    parser = _common.make_parser(__doc__, "bptt_by_hand", jit=False)
     parser.add_argument("--loss", choices=["mse", "nll", "both"], default="both", help="which per-element loss")
     args = parser.parse_args(argv)
     device = _common.setup(args)

@@ -54,7 +54,7 @@ def build(model: str, steps: int, device: str) -> tuple[Tensor, dict[str, Tensor
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    parser = _common.make_parser(__doc__, "draw_graph")
+    parser = _common.make_parser(__doc__, "draw_graph", jit=False)
     parser.add_argument("--model", choices=["elman", "gated"], default="elman", help="ElmanRNN or GatedRNN")
     parser.add_argument("--steps", type=int, default=3, help="time steps to unroll (default 3, as in the notes)")
     parser.add_argument("--full", action="store_true",

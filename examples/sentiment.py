@@ -133,7 +133,7 @@ def plot(history: dict[str, Any], args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__, "sentiment")
+    parser = _common.make_parser(__doc__, "sentiment", jit=False)
     parser.add_argument("--model", choices=["rnn", "gru", "lstm"], default="gru",
                         help="recurrent layer: rnn (tanh), gru or lstm (default gru)")
     parser.add_argument("--steps", type=int, default=None, help="training updates (default 500; --quick: 150)")

@@ -172,7 +172,7 @@ def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__, "tagger")
+    parser = _common.make_parser(__doc__, "tagger", jit=False)
     parser.add_argument("--model", choices=["rnn", "gru", "lstm"], default="lstm",
                         help="recurrent layer: rnn (tanh), gru or lstm (default lstm)")
     parser.add_argument("--steps", type=int, default=None, help="training updates per model (default 400; --quick: 150)")
