@@ -67,20 +67,19 @@ class Function:
     reads_inputs = True  # backward reads the inputs' values (False: only their shapes)
     reads_output = False  # backward reads the output's values (exp, tanh, sigmoid...)
     returns_view = False  # the output may share the first input's array (reshape, x[t]...)
+    freezes_inputs = True  # reads_inputs or returns_view, worked out once per class (hot path)
     clock = 0  # the version clock when the op was recorded (see ops/inplace.py)
     backward_accumulate: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.freezes_inputs = cls.reads_inputs or cls.returns_view
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         raise NotImplementedError
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor | None | Sequence[Tensor | None]:
         raise NotImplementedError
-
-    freezes_inputs = True  # reads_inputs or returns_view, worked out once per class (hot path)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.freezes_inputs = cls.reads_inputs or cls.returns_view
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
