@@ -194,6 +194,8 @@ def train(args: Any, device: str) -> dict[str, Any]:
 
 
 def show_samples(run: Any, args: Any, step: int, write: Any) -> None:
+    if args.sample <= 0:  # --sample 0: no samples
+        return
     texts = run.samples(args.sample, args.temperature)
     run.last_samples = texts
     write(f"  samples at step {step} (temperature {args.temperature}):")
@@ -219,7 +221,7 @@ def parse(argv: list[str] | None) -> Any:
     parser.add_argument("--stream", action="store_true",
                         help="train on one long stream with truncated BPTT (detached state between chunks)")
     parser.add_argument("--bptt", type=int, default=64, help="--stream: chunk length in characters (default 64)")
-    parser.add_argument("--sample", type=int, default=3, help="samples printed at each evaluation (default 3)")
+    parser.add_argument("--sample", type=int, default=3, help="samples printed at each evaluation (0: none; default 3)")
     parser.add_argument("--sample-len", type=int, default=160, help="longest sample, in characters (default 160)")
     parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (0: greedy; default 0.8)")
     parser.add_argument("--eval-every", type=int, default=0, help="steps between evaluations (default steps/8)")

@@ -64,9 +64,13 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
             source = backend_of(data)
         backend = get_backend(device if device is not None else (source.name if source else "cpu"))
         if source is None:
-            if isinstance(data, (list, tuple)) and _holds_tensors(data):
-                raise TypeError("Tensor(data): data is a list of Tensors; use tr.stack(tensors) instead")
-            data = backend.from_numpy(host.array_of_numbers(data, float32_for_floats=dtype is None))
+            try:
+                array = host.array_of_numbers(data, float32_for_floats=dtype is None)
+            except TypeError:  # look for Tensors only once conversion failed: the scan is slow on big lists
+                if isinstance(data, (list, tuple)) and _holds_tensors(data):
+                    raise TypeError("Tensor(data): data is a list of Tensors; use tr.stack(tensors) instead") from None
+                raise
+            data = backend.from_numpy(array)
         elif data.dtype.kind not in "biuf":  # a host array of strings, objects or complex numbers
             raise TypeError(f"Tensor(data): got an array of dtype {data.dtype}; expected numbers (bool, int or float)")
         elif source is not backend:
