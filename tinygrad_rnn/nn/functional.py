@@ -29,7 +29,9 @@ from typing import Any
 
 from ..ops import where
 from ..tensor import Tensor
+from .attention_functional import attention_weights, lengths_to_padding_mask, scaled_dot_product_attention  # noqa: F401
 from .checks import check_ignore_index, first_out_of_range, is_integer
+from .transformer_functional import gelu, layer_norm  # noqa: F401 (nn.functional.gelu, as the attention names above)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
