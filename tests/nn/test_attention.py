@@ -123,11 +123,14 @@ WEIGHTS = [{"need_weights": True}, {"need_weights": True, "average_attn_weights"
 
 
 # ------------------------------------------------------------------- PyTorch as oracle
-@pytest.mark.parametrize("kind", MASK_KINDS)
+# batch_first only changes the layout: every mask kind time-first, a few batch-first
+LAYOUTS = [(kind, False) for kind in MASK_KINDS] + [(kind, True) for kind in ("float2d", "bool3d+kpm_bool", "causal")]
+
+
+@pytest.mark.parametrize("kind, batch_first", LAYOUTS, ids=[f"{k}-{'batch_first' if b else 'T_first'}" for k, b in LAYOUTS])
 @pytest.mark.parametrize("self_attention", [True, False], ids=["self", "cross"])
-@pytest.mark.parametrize("batch_first", [False, True], ids=["T_first", "batch_first"])
 @pytest.mark.parametrize("weights", WEIGHTS, ids=["avg_weights", "head_weights", "no_weights"])
-def test_matches_torch_values_and_every_gradient(kind: str, self_attention: bool, batch_first: bool,
+def test_matches_torch_values_and_every_gradient(kind: str, batch_first: bool, self_attention: bool,
                                                 weights: dict) -> None:
     ref, ours = pair(E, H, batch_first=batch_first)
     rng = np.random.default_rng(0)

@@ -45,11 +45,14 @@ def compare_grads(ours, ref, rtol: float = 1e-9) -> None:
         np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), rtol=rtol, atol=1e-11, err_msg=name)
 
 
+CASES = [(masks, False) for masks in ("none", "padding", "float_mask+padding", "causal")] + [
+    ("padding", True), ("causal", True)]
+
+
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
-@pytest.mark.parametrize("batch_first", [False, True], ids=["T_first", "batch_first"])
-@pytest.mark.parametrize("masks", ["none", "padding", "float_mask+padding", "causal"])
-def test_encoder_layer_matches_torch_in_eval_mode(norm_first, activation, batch_first, masks) -> None:
+@pytest.mark.parametrize("masks, batch_first", CASES, ids=[f"{m}-{'batch_first' if b else 'T_first'}" for m, b in CASES])
+def test_encoder_layer_matches_torch_in_eval_mode(norm_first, activation, masks, batch_first) -> None:
     import torch
 
     kwargs = {"norm_first": norm_first, "activation": activation, "batch_first": batch_first}
