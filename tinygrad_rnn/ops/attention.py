@@ -92,15 +92,17 @@ class SoftmaxAttention(Fused):
     def forward(self, q: Any, k: Any, v: Any, bias: Any = None, *, scale: float, allowed: Any = None,
                 keep: Any = None, p: float = 0.0) -> Any:
         backend = self.backend
-        scores = (q @ _swap_last_axes(k)) * scale
+        scores = q @ _swap_last_axes(k)  # a fresh array: the softmax is computed in place in it
+        scores *= scale
         if bias is not None:
-            scores = scores + bias
+            scores = scores + bias  # (may broadcast to a larger shape: not in place)
         if allowed is not None:
             scores = backend.where(allowed, scores, masked_score(scores.dtype))
-        e = backend.exp(scores - backend.amax(scores, axis=-1, keepdims=True))
-        a = e / backend.sum(e, axis=-1, keepdims=True)
+        scores -= backend.amax(scores, axis=-1, keepdims=True)
+        a = backend.exp(scores, out=scores)
+        a /= backend.sum(a, axis=-1, keepdims=True)
         if allowed is not None:
-            a = backend.where(allowed, a, 0.0)
+            a *= allowed  # = where(allowed, a, 0): a is finite
         kept = a if keep is None else backend.where(keep, a * (1.0 / (1.0 - p)), 0.0)
         self.a, self.kept, self.scale, self.allowed, self.keep, self.p = a, kept, scale, allowed, keep, p
         return kept @ v
@@ -113,14 +115,18 @@ class SoftmaxAttention(Fused):
         grad_v = _sum_to(backend, _swap_last_axes(self.kept) @ grad, v.shape) if wants[2] else None
         grad_q = grad_k = grad_bias = None
         if wants[0] or wants[1] or (bias is not None and wants[3]):
-            grad_a = grad @ _swap_last_axes(v)
+            grad_s = grad @ _swap_last_axes(v)  # dA' (a fresh array: dS is computed in place in it)
             if self.keep is not None:
-                grad_a = backend.where(self.keep, grad_a * (1.0 / (1.0 - self.p)), 0.0)
+                grad_s *= self.keep
+                grad_s *= 1.0 / (1.0 - self.p)
             a = self.a  # 0 at masked keys and on rows with none allowed: dS is 0 there too
-            grad_s = a * (grad_a - backend.sum(grad_a * a, axis=-1, keepdims=True))
+            grad_s -= backend.sum(grad_s * a, axis=-1, keepdims=True)
+            grad_s *= a
             if bias is not None and wants[3]:
                 grad_bias = _sum_to(backend, grad_s, bias.shape)
-            grad_s = grad_s * self.scale
+                if grad_bias is grad_s:  # same shape: keep dbias apart from the scaling below
+                    grad_bias = grad_s.copy()
+            grad_s *= self.scale
             grad_q = _sum_to(backend, grad_s @ k, q.shape) if wants[0] else None
             grad_k = _sum_to(backend, _swap_last_axes(grad_s) @ q, k.shape) if wants[1] else None
         return (grad_q, grad_k, grad_v) + ((grad_bias,) if bias is not None else ())
@@ -138,4 +144,4 @@ def softmax_attention(
     bias, allowed and keep broadcast to the scores (..., L, S). The arguments are taken as
     checked (``nn.functional.scaled_dot_product_attention`` checks them)."""
     others = (k, v) if bias is None else (k, v, bias)
-    return q._apply(SoftmaxAttention, *others, scale=scale, allowed=_array(allowed), keep=_array(keep), p=p)
+    return q._apply(SoftmaxAttention, *others, scale=float(scale), allowed=_array(allowed), keep=_array(keep), p=p)
