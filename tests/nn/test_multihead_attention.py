@@ -1,4 +1,5 @@
-"""nn.MultiheadAttention: PyTorch as oracle over every mask kind and layout, lengths,
+"""nn.MultiheadAttention (tinygrad_rnn/nn/attention.py; not test_attention.py, a name tests/ops already uses):
+PyTorch as oracle over every mask kind and layout, lengths,
 finite differences, state dicts both ways, checks."""
 
 from __future__ import annotations
