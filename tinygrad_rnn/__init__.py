@@ -3,7 +3,7 @@
 The public names of ../shared/API.md, and nothing else.
 """
 
-from . import nn, optim
+from . import nn, optim, utils
 from .autograd import grad
 from .backend import cuda_available
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -24,5 +24,5 @@ __all__ = [
     "gradcheck", "gradgradcheck", "is_grad_enabled", "jit", "load", "load_checkpoint", "manual_seed", "no_grad", "save",
     "save_checkpoint",
     "set_grad_enabled", "set_rng_state", "stack", "where",
-    "Generator",
+    "Generator", "utils",
 ]
