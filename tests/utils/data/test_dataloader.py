@@ -99,6 +99,22 @@ def test_shuffle_is_a_fresh_seeded_permutation_every_epoch() -> None:
     assert all(len(b) == 8 for b in first) and len(first) == 6
 
 
+def test_a_resumed_run_shuffles_as_the_uninterrupted_one(tmp_path) -> None:
+    """The global generator is in every checkpoint; a Generator's state goes in the extras."""
+    ds, g = range(12), tr.Generator().manual_seed(3)
+    model = nn.Linear(1, 1)
+    loaders = [DataLoader(ds, batch_size=4, shuffle=True), DataLoader(ds, batch_size=4, shuffle=True, generator=g)]
+    for loader in loaders:
+        list(loader)  # epoch 1
+    tr.save_checkpoint(tmp_path / "run.npz", model, extra={"loader_rng": g.get_state()})
+    straight = [[b.tolist() for b in loader] for loader in loaders]  # epoch 2, uninterrupted
+    tr.manual_seed(99)  # a new process would start elsewhere
+    info = tr.load_checkpoint(tmp_path / "run.npz", model)
+    g2 = tr.Generator().set_state(info["extra"]["loader_rng"])
+    resumed = [DataLoader(ds, batch_size=4, shuffle=True), DataLoader(ds, batch_size=4, shuffle=True, generator=g2)]
+    assert [[b.tolist() for b in loader] for loader in resumed] == straight
+
+
 def test_a_stream_without_length_batches_but_has_no_len() -> None:
     loader = DataLoader(Stream(5, sized=False), batch_size=2)
     assert [b["i"].tolist() for b in loader] == [[0, 1], [2, 3], [4]]

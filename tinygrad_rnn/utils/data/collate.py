@@ -96,7 +96,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         keys = list(elem)
         for k, sample in enumerate(batch):
             if not isinstance(sample, collections.abc.Mapping) or set(sample) != set(keys):
-                got = sorted(sample) if isinstance(sample, collections.abc.Mapping) else type(sample).__name__
+                got = list(sample) if isinstance(sample, collections.abc.Mapping) else type(sample).__name__
                 raise ValueError(f"default_collate: sample 0 has keys {keys} and sample {k} has {got}; "
                                  "expected the same keys in every sample")
         out = {key: default_collate([sample[key] for sample in batch]) for key in keys}
