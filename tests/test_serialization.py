@@ -3,6 +3,7 @@ unpickled."""
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import pickle
@@ -129,3 +130,164 @@ def test_save_refuses_what_it_cannot_store(tmp_path: pathlib.Path, state, messag
     with pytest.raises(TypeError, match=message):
         tr.save(state, tmp_path / "x.npz")
     assert not os.listdir(tmp_path)
+
+
+# ------------------------------------------------------- file objects, as torch.save / torch.load take
+class OneWay:
+    """A stream that cannot seek (a pipe, a socket): only write() or read()."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.buffer, self.at = bytearray(data), 0
+
+    def write(self, data) -> int:
+        self.buffer += bytes(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.buffer) if n < 0 else self.at + n
+        out, self.at = bytes(self.buffer[self.at:end]), min(end, len(self.buffer))
+        return out
+
+
+def test_bytes_io_round_trip_the_pytorch_way(device: str) -> None:
+    model = tr.nn.Linear(3, 2, device=device)
+    buffer = io.BytesIO()
+    tr.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    fresh = tr.nn.Linear(3, 2, device=device)
+    fresh.load_state_dict(tr.load(buffer, map_location="cpu", weights_only=True))
+    np.testing.assert_array_equal(fresh.weight.numpy(), model.weight.numpy())
+    assert not buffer.closed  # the caller's file stays open
+
+
+def test_open_files_and_streams_that_cannot_seek(tmp_path: pathlib.Path) -> None:
+    state = {"w": np.arange(6.0).reshape(2, 3), "step": 4}
+    with open(tmp_path / "a.npz", "wb") as f:
+        f.write(b"header bytes of the caller's own")  # a save starts at the current position
+        start = f.tell()
+        tr.save(state, f)
+    with open(tmp_path / "a.npz", "rb") as f:
+        f.seek(start)
+        loaded = tr.load(f)
+    assert loaded["w"].tolist() == state["w"].tolist() and int(loaded["step"]) == 4
+    pipe = OneWay()
+    tr.save(state, pipe)
+    assert tr.load(OneWay(bytes(pipe.buffer)))["w"].tolist() == state["w"].tolist()
+    assert tr.load(io.BytesIO(bytes(pipe.buffer)))["w"].tolist() == state["w"].tolist()
+    assert np.load(io.BytesIO(bytes(pipe.buffer)))["w"].tolist() == state["w"].tolist()  # plain NumPy reads it
+
+
+def test_a_refused_dict_writes_nothing_into_a_file_object() -> None:
+    buffer = io.BytesIO()
+    with pytest.raises(TypeError, match="entry 'b' is a list"):
+        tr.save({"a": np.ones(2), "b": [1.0]}, buffer)
+    assert buffer.getvalue() == b""
+
+
+def test_file_objects_in_the_wrong_mode_are_refused(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "w.npz"
+    tr.save({"w": np.ones(1)}, path)
+    with open(path, encoding="utf-8") as text, pytest.raises(TypeError, match=r"is open in text mode; expected a binary"):
+        tr.load(text)
+    with open(path, "w", encoding="utf-8") as text, pytest.raises(TypeError, match="open in text mode"):
+        tr.save({"w": np.ones(1)}, text)
+    with open(path, "rb") as f, pytest.raises(io.UnsupportedOperation, match=r"not open for writing \(mode 'rb'\)"):
+        tr.save({"w": np.ones(1)}, f)
+    with open(path, "ab") as f, pytest.raises(io.UnsupportedOperation, match="not open for reading"):
+        tr.load(f)
+    closed = io.BytesIO()
+    closed.close()
+    with pytest.raises(ValueError, match="'<BytesIO>' is closed"):
+        tr.save({"w": np.ones(1)}, closed)
+
+
+def test_file_objects_keep_the_safety_of_paths(tmp_path: pathlib.Path) -> None:
+    marker = tmp_path / "sprung"
+    buffer = io.BytesIO()
+    np.savez(buffer, payload=np.array([_Trap(str(marker))], dtype=object))
+    buffer.seek(0)
+    with pytest.raises(ValueError, match=r"'<BytesIO>': member 'payload.npy'.*never unpickles"):
+        tr.load(buffer, weights_only=False)  # weights_only=False never turns pickle on
+    assert not marker.exists()
+    big = io.BytesIO()
+    tr.save({"w": np.zeros(1000)}, big)
+    big.seek(0)
+    with pytest.raises(ValueError, match="over the limit max_bytes=4000; nothing was inflated"):
+        tr.load(big, max_bytes=4000)
+    with pytest.raises(ValueError, match=r"'<OneWay>': the stream holds more than 16777616 bytes.*max_bytes=200"):
+        tr.load(OneWay(b"PK\x03\x04" + bytes(17 << 20)), max_bytes=200)  # never read to the end
+    with pytest.raises(ValueError, match=r"'<BytesIO>' is not a tinygrad_rnn checkpoint"):
+        tr.load(io.BytesIO(pickle.dumps({"w": 1})))
+
+
+def test_map_location_moves_the_arrays(device: str) -> None:
+    buffer = io.BytesIO()
+    tr.save({"w": Tensor([[1.0, 2.0]]), "n": 3}, buffer)
+    blob = buffer.getvalue()
+    for where in (device, {"cpu": device}):
+        loaded = tr.load(io.BytesIO(blob), map_location=where)
+        for value in loaded.values():
+            backend = tr.backend.backend_of(value)
+            assert (backend.name if backend else "cpu") == device
+        assert Tensor(loaded["w"]).tolist() == [[1.0, 2.0]]
+    assert type(tr.load(io.BytesIO(blob), map_location={"cuda:1": "cuda"})["w"]) is np.ndarray  # nothing was on cuda:1
+    seen = []
+    loaded = tr.load(io.BytesIO(blob), map_location=lambda array, location: seen.append(location))
+    assert seen == ["cpu", "cpu"] and type(loaded["w"]) is np.ndarray  # None keeps the array
+    doubled = tr.load(io.BytesIO(blob), map_location=lambda array, location: Tensor(array * 2, device=device))
+    assert Tensor(doubled["w"]).tolist() == [[2.0, 4.0]]
+
+
+def test_map_location_takes_a_torch_device() -> None:
+    torch = pytest.importorskip("torch")
+    buffer = io.BytesIO()
+    tr.save({"w": np.ones(2)}, buffer)
+    buffer.seek(0)
+    assert type(tr.load(buffer, map_location=torch.device("cpu"))["w"]) is np.ndarray
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"map_location": 3}, TypeError, "map_location is a int; expected None, a device"),
+    ({"map_location": "tpu"}, ValueError, r"map_location='tpu': unknown device 'tpu'"),
+    ({"map_location": {"cpu": {"cpu": "cpu"}}}, TypeError, "maps 'cpu' to a dict; expected a device"),
+    ({"map_location": lambda array, location: [1.0]}, TypeError, "map_location returned a list; expected an array"),
+    ({"weights_only": "yes"}, TypeError, "weights_only='yes'; expected True, False or None"),
+])
+def test_load_options_errors(kwargs, error, message) -> None:
+    buffer = io.BytesIO()
+    tr.save({"w": np.ones(2)}, buffer)
+    buffer.seek(0)
+    with pytest.raises(error, match=message):
+        tr.load(buffer, **kwargs)
+
+
+def test_saving_a_whole_module_says_to_save_its_state_dict(tmp_path: pathlib.Path) -> None:
+    for obj, kind in ((tr.nn.GRU(2, 3), "GRU"), (tr.optim.SGD(tr.nn.Linear(1, 1).parameters(), lr=0.1), "SGD")):
+        with pytest.raises(TypeError, match=rf"got a whole {kind} object.*never pickles.*tr.save\(obj.state_dict\(\), "
+                                            rf"path\).*obj.load_state_dict\(tr.load\(path\)\)"):
+            tr.save(obj, tmp_path / "m.npz")
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="got a whole Linear object"):
+        tr.save(torch.nn.Linear(1, 1), io.BytesIO())
+    assert not os.listdir(tmp_path)
+
+
+def test_a_nested_dict_points_to_save_checkpoint(tmp_path: pathlib.Path) -> None:
+    model = tr.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"entry 'model' is a dict; tr.save stores one flat dict.*tr.save_checkpoint"):
+        tr.save({"model": model.state_dict(), "epoch": 3}, tmp_path / "c.npz")
+
+
+def test_checkpoints_go_to_file_objects_too() -> None:
+    model = tr.nn.Linear(2, 3)
+    opt = tr.optim.Adam(model.parameters(), lr=0.01)
+    buffer = io.BytesIO()
+    tr.save_checkpoint(buffer, model, opt, step=7, extra={"note": "x"})
+    buffer.seek(0)
+    fresh = tr.nn.Linear(2, 3)
+    info = tr.load_checkpoint(buffer, fresh, tr.optim.Adam(fresh.parameters(), lr=0.5))
+    assert info["step"] == 7 and info["extra"] == {"note": "x"}
+    np.testing.assert_array_equal(fresh.weight.numpy(), model.weight.numpy())

@@ -3,7 +3,7 @@
 The public names of ../shared/API.md, and nothing else.
 """
 
-from . import nn, optim
+from . import nn, optim, utils
 from .autograd import grad
 from .backend import cuda_available
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -11,7 +11,7 @@ from .config import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_g
 from .gradcheck import gradcheck, gradgradcheck
 from .jit import jit
 from .ops import cat, stack, where
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
@@ -24,4 +24,5 @@ __all__ = [
     "gradcheck", "gradgradcheck", "is_grad_enabled", "jit", "load", "load_checkpoint", "manual_seed", "no_grad", "save",
     "save_checkpoint",
     "set_grad_enabled", "set_rng_state", "stack", "where",
+    "Generator", "utils",
 ]

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import random as _random
 from .backend import backend_of, host
@@ -77,7 +77,7 @@ def _split_extra(extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def save_checkpoint(
-    path: str | bytes | os.PathLike,
+    path: str | bytes | os.PathLike | BinaryIO,
     model: Any = None,
     optimizer: Any = None,
     step: int | None = None,
@@ -92,7 +92,9 @@ def save_checkpoint(
     exactly after :func:`load_checkpoint`.
 
     Args:
-        path: where to write (conventionally ``*.npz``; str, bytes or ``os.PathLike``).
+        path: where to write (conventionally ``*.npz``; str, bytes or ``os.PathLike``),
+            or an open binary file object (written as :func:`tinygrad_rnn.save` writes
+            one: checked first, then streamed in, with no temporary file).
         model: an ``nn.Module`` (its ``state_dict()`` is saved), or None.
         optimizer: an optimizer from ``tr.optim`` (its ``state_dict()``), or None.
         step: the training step (a non-negative int), or None.
@@ -193,7 +195,7 @@ class _Entries:
 
 
 def load_checkpoint(
-    path: str | bytes | os.PathLike,
+    path: str | bytes | os.PathLike | BinaryIO,
     model: Any = None,
     optimizer: Any = None,
     restore_rng: bool = True,
@@ -206,7 +208,8 @@ def load_checkpoint(
     the optimizer or the generator is changed; if anything is wrong, none of them is.
 
     Args:
-        path: a file written by :func:`save_checkpoint` (str, bytes or ``os.PathLike``).
+        path: a file written by :func:`save_checkpoint` (str, bytes or ``os.PathLike``),
+            or an open binary file object positioned at its start.
         model: the ``nn.Module`` to load into (built with the same architecture), or None.
         optimizer: the optimizer to load into (over the same parameters), or None.
         restore_rng: also restore the random-number state, so a resumed run draws the

@@ -74,6 +74,16 @@ def _write_archive(f: BinaryIO, entries: list[tuple[str, np.ndarray]]) -> None:
                 npy_format.write_array(out, np.asarray(array), allow_pickle=False)
 
 
+def write_npz(entries: list[tuple[str, np.ndarray]], f: BinaryIO) -> None:
+    """Write ``entries`` to the open binary file object ``f``, from its current position.
+
+    Streams straight into ``f`` (no temporary file, no rename, no fsync: the caller owns
+    the file); a stream that cannot seek gets zip data descriptors, which every reader
+    understands.
+    """
+    _write_archive(f, entries)
+
+
 def _as_os_error(e: OSError, path: str, what: str) -> OSError:
     """The same kind of OSError (by errno), naming the user's path instead of a temporary file."""
     return OSError(e.errno, f"save: cannot write {path!r}: {what} ({e.strerror or e})", path)
@@ -254,44 +264,55 @@ def _read_index(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> l
     return [(member, key) for member, key in pairs]
 
 
-def load_npz(path: str, max_bytes: int | None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _load_from(f: BinaryIO, path: str, max_bytes: int | None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    start = f.tell()
+    magic = f.read(4)
+    if magic not in _ZIP_MAGIC:
+        raise _not_npz(path, f"the file starts with {magic!r}, not a zip header")
+    f.seek(start)
+    try:
+        archive = zipfile.ZipFile(f)
+        infos = archive.infolist()
+    except _ZIP_ERRORS as e:
+        raise _not_npz(path, str(e)) from e
+    with archive:
+        _check_directory(path, infos, max_bytes)
+        by_name = {info.filename: info for info in infos}
+        if INDEX in by_name:
+            pairs = _read_index(path, archive, by_name.pop(INDEX))
+            listed = {member for member, _ in pairs}
+            for name in by_name:
+                if name not in listed:
+                    raise ValueError(f"{path!r}: member {name!r} is not listed in the key index {INDEX!r}; "
+                                     "the archive is damaged or was edited")
+        else:
+            for name in by_name:
+                if not name.endswith(".npy"):
+                    raise _not_npz(path, f"member {name!r} is not a .npy array")
+            pairs = [(name, name[:-4]) for name in by_name]
+        arrays, members = {}, {}
+        for member, key in pairs:
+            if member not in by_name:
+                raise ValueError(f"{path!r}: the key index lists member {member!r} for entry {key!r}, "
+                                 "but the archive has no such member; the archive is damaged")
+            arrays[key] = _read_array(path, archive, by_name[member], key)
+            members[key] = member
+        return arrays, members
+
+
+def load_npz(source: str | BinaryIO, max_bytes: int | None, name: str | None = None,
+             ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read every array of an ``.npz`` file: ``({key: array}, {key: member name})``.
 
+    ``source`` is a path, or an open binary file object that can seek, read from its
+    current position; errors then cite ``name``.
+
     Raises:
-        FileNotFoundError: no file at ``path``.
+        FileNotFoundError: no file at ``source``.
         ValueError: the file is not an ``.npz`` archive of plain arrays, is damaged, or
             would inflate to more than ``max_bytes`` (the message names the member).
     """
-    with open(path, "rb") as f:  # a missing file raises FileNotFoundError here
-        magic = f.read(4)
-        if magic not in _ZIP_MAGIC:
-            raise _not_npz(path, f"the file starts with {magic!r}, not a zip header")
-        f.seek(0)
-        try:
-            archive = zipfile.ZipFile(f)
-            infos = archive.infolist()
-        except _ZIP_ERRORS as e:
-            raise _not_npz(path, str(e)) from e
-        with archive:
-            _check_directory(path, infos, max_bytes)
-            by_name = {info.filename: info for info in infos}
-            if INDEX in by_name:
-                pairs = _read_index(path, archive, by_name.pop(INDEX))
-                listed = {member for member, _ in pairs}
-                for name in by_name:
-                    if name not in listed:
-                        raise ValueError(f"{path!r}: member {name!r} is not listed in the key index {INDEX!r}; "
-                                         "the archive is damaged or was edited")
-            else:
-                for name in by_name:
-                    if not name.endswith(".npy"):
-                        raise _not_npz(path, f"member {name!r} is not a .npy array")
-                pairs = [(name, name[:-4]) for name in by_name]
-            arrays, members = {}, {}
-            for member, key in pairs:
-                if member not in by_name:
-                    raise ValueError(f"{path!r}: the key index lists member {member!r} for entry {key!r}, "
-                                     "but the archive has no such member; the archive is damaged")
-                arrays[key] = _read_array(path, archive, by_name[member], key)
-                members[key] = member
-            return arrays, members
+    if isinstance(source, str):
+        with open(source, "rb") as f:  # a missing file raises FileNotFoundError here
+            return _load_from(f, source, max_bytes)
+    return _load_from(source, name or f"<{type(source).__name__}>", max_bytes)
