@@ -1,10 +1,15 @@
 """Layers, losses, initialisers and utilities, built from Tensor ops only."""
 
 from . import functional, init, utils
+from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
 from .elman import ElmanRNN, GatedRNN
 from .embedding import Embedding
+from .flatten import Flatten, Identity, Unflatten
 from .linear import Linear
-from .module import Module, ModuleList, Parameter, Sequential
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
@@ -12,4 +17,11 @@ __all__ = [
     "Linear", "Embedding",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "ElmanRNN", "GatedRNN",
+]
+
+# PyTorch's module idioms (issue 13): containers, activations, dropout, shapes, losses
+__all__ += [
+    "ModuleDict", "Dropout", "Identity", "Flatten", "Unflatten",
+    "Tanh", "ReLU", "Sigmoid", "GELU", "Softmax", "LogSoftmax",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
 ]
