@@ -168,7 +168,7 @@ StrictArray.__hash__ = None  # type: ignore[assignment]
 _PRIMITIVES = (
     "exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul",
     "broadcast_to", "concatenate", "stack", "zeros", "ones", "full", "eye", "arange", "sum", "amax", "amin",
-    "argmax", "index_add_", "all_finite", "set_writeable", "qr",  # index_add is built from zeros + index_add_
+    "argmax", "index_add_", "all_finite", "set_writeable", "qr", "erf",  # index_add is built from zeros + index_add_
 )
 
 

@@ -24,7 +24,7 @@ from .backend import host
 # The backend methods that touch array values; each becomes a recorded step.
 PRIMITIVES = ("exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul", "sum",
               "broadcast_to", "concatenate", "stack", "asarray", "zeros", "ones", "full", "eye", "arange", "normal",
-              "uniform", "qr", "amax", "amin", "argmax", "index_add", "index_add_", "set_writeable", "from_numpy")
+              "uniform", "qr", "erf", "amax", "amin", "argmax", "index_add", "index_add_", "set_writeable", "from_numpy")
 REFUSED = {"scalar": "reading a tensor's value as a Python number (.item(), bool(), float())",
            "to_numpy": "copying a tensor to the host (.numpy(), .tolist(), printing)",
            "all_finite": "checking values for NaN/Inf (anomaly mode)"}

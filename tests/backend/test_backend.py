@@ -3,6 +3,8 @@ on every backend; the strict stand-in refuses what CuPy refuses; device lookup e
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ X = np.array([[0.5, -1.5, 2.0], [3.0, -0.25, 0.0]])
 Y = np.array([[1.0, 2.0, -1.0], [0.5, 0.5, 4.0]])
 POS = np.abs(X) + 0.5
 COND = X > 0
+ERF_X = np.vectorize(math.erf)(X)
 
 # name -> (what the backend is asked, with d = host -> device array; the NumPy answer)
 def _write_refused(b, d) -> list:
@@ -62,6 +65,9 @@ CASES = {
     "full": (lambda b, d: b.full((2, 2), 7.5, b.float32), np.full((2, 2), 7.5, np.float32)),
     "eye": (lambda b, d: b.eye(3, b.float64), np.eye(3)),
     "arange": (lambda b, d: b.arange(5, b.int64), np.arange(5)),
+    # erf to within 2 units in the last place of math.erf (exact equality is not promised across backends)
+    "erf": (lambda b, d: b.abs(b.erf(d(X)) - d(ERF_X)) <= 2.0 * d(np.spacing(np.abs(ERF_X))),
+            np.ones(X.shape, bool)),
     "qr": (lambda b, d: [abs(q) for q in b.qr(d(X.T @ X + np.eye(3)))],
            [abs(q) for q in np.linalg.qr(X.T @ X + np.eye(3))]),
     "set_writeable": (lambda b, d: _write_refused(b, d), [True, False, True]),

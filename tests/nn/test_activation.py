@@ -18,35 +18,25 @@ X = rng.normal(size=(3, 4, 5)) * 2.0
 X[0, 0, :3] = [0.5, -0.25, 3.0]  # no entry sits on relu's kink at 0
 
 
-def has_gelu() -> bool:
-    return hasattr(F, "gelu")
-
-
-# (ours, PyTorch's, whether ours needs nn.functional.gelu)
+# (repr, ours, PyTorch's)
 MODULES = [
-    ("Tanh()", lambda: nn.Tanh(), lambda t: t.nn.Tanh(), False),
-    ("Sigmoid()", lambda: nn.Sigmoid(), lambda t: t.nn.Sigmoid(), False),
-    ("ReLU()", lambda: nn.ReLU(), lambda t: t.nn.ReLU(), False),
-    ("ReLU(inplace=True)", lambda: nn.ReLU(inplace=True), lambda t: t.nn.ReLU(inplace=False), False),
-    ("Softmax(dim=1)", lambda: nn.Softmax(dim=1), lambda t: t.nn.Softmax(dim=1), False),
-    ("Softmax(dim=-1)", lambda: nn.Softmax(dim=-1), lambda t: t.nn.Softmax(dim=-1), False),
-    ("LogSoftmax(dim=0)", lambda: nn.LogSoftmax(dim=0), lambda t: t.nn.LogSoftmax(dim=0), False),
-    ("LogSoftmax(dim=2)", lambda: nn.LogSoftmax(dim=2), lambda t: t.nn.LogSoftmax(dim=2), False),
-    ("GELU(approximate='none')", lambda: nn.GELU(), lambda t: t.nn.GELU(), True),
-    ("GELU(approximate='tanh')", lambda: nn.GELU("tanh"), lambda t: t.nn.GELU("tanh"), True),
+    ("Tanh()", lambda: nn.Tanh(), lambda t: t.nn.Tanh()),
+    ("Sigmoid()", lambda: nn.Sigmoid(), lambda t: t.nn.Sigmoid()),
+    ("ReLU()", lambda: nn.ReLU(), lambda t: t.nn.ReLU()),
+    ("ReLU(inplace=True)", lambda: nn.ReLU(inplace=True), lambda t: t.nn.ReLU(inplace=False)),
+    ("Softmax(dim=1)", lambda: nn.Softmax(dim=1), lambda t: t.nn.Softmax(dim=1)),
+    ("Softmax(dim=-1)", lambda: nn.Softmax(dim=-1), lambda t: t.nn.Softmax(dim=-1)),
+    ("LogSoftmax(dim=0)", lambda: nn.LogSoftmax(dim=0), lambda t: t.nn.LogSoftmax(dim=0)),
+    ("LogSoftmax(dim=2)", lambda: nn.LogSoftmax(dim=2), lambda t: t.nn.LogSoftmax(dim=2)),
+    ("GELU(approximate='none')", lambda: nn.GELU(), lambda t: t.nn.GELU()),
+    ("GELU(approximate='tanh')", lambda: nn.GELU("tanh"), lambda t: t.nn.GELU("tanh")),
 ]
 IDS = [m[0] for m in MODULES]
 
 
-def skip_without_gelu(needs_gelu: bool) -> None:
-    if needs_gelu and not has_gelu():
-        pytest.skip("nn.functional.gelu (branch attn-fn) is not merged here yet")
-
-
-@pytest.mark.parametrize(("text", "ours", "theirs", "needs_gelu"), MODULES, ids=IDS)
-def test_module_matches_torch_values_and_gradients(text: str, ours, theirs, needs_gelu: bool) -> None:
+@pytest.mark.parametrize(("text", "ours", "theirs"), MODULES, ids=IDS)
+def test_module_matches_torch_values_and_gradients(text: str, ours, theirs) -> None:
     torch = pytest.importorskip("torch")
-    skip_without_gelu(needs_gelu)
     x = Tensor(X, dtype="float64", requires_grad=True)
     x_t = torch.tensor(X, requires_grad=True)
     y, y_t = ours()(x), theirs(torch)(x_t)
@@ -58,17 +48,16 @@ def test_module_matches_torch_values_and_gradients(text: str, ours, theirs, need
     assert y.dtype == np.float64
 
 
-@pytest.mark.parametrize(("text", "ours", "theirs", "needs_gelu"), MODULES, ids=IDS)
-def test_repr_is_pytorchs(text: str, ours, theirs, needs_gelu: bool) -> None:
+@pytest.mark.parametrize(("text", "ours", "theirs"), MODULES, ids=IDS)
+def test_repr_is_pytorchs(text: str, ours, theirs) -> None:
     assert repr(ours()) == text
     torch = pytest.importorskip("torch")
     if "inplace" not in text:
         assert repr(theirs(torch)) == text
 
 
-@pytest.mark.parametrize(("text", "ours", "theirs", "needs_gelu"), MODULES, ids=IDS)
-def test_gradcheck(text: str, ours, theirs, needs_gelu: bool, device: str) -> None:
-    skip_without_gelu(needs_gelu)
+@pytest.mark.parametrize(("text", "ours", "theirs"), MODULES, ids=IDS)
+def test_gradcheck(text: str, ours, theirs, device: str) -> None:
     module = ours()
     assert tr.gradcheck(module, Tensor(X[:2, :2], device=device, dtype="float64", requires_grad=True))
     assert list(module.parameters()) == [] and module.state_dict() == {}

@@ -119,6 +119,12 @@ class Backend:
         """Uniform draws on [low, high)."""
         return self.from_numpy(host.uniform(rng, low, high, shape, dtype))
 
+    # --------------------------------------------------------- special functions
+    def erf(self, a: Any) -> Any:
+        """The error function erf(a) = 2/sqrt(pi) * integral_0^a exp(-t^2) dt, elementwise
+        (exact GELU needs it; neither array module has it under that name)."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------ linear algebra
     def qr(self, a: Any) -> tuple[Any, Any]:
         """The reduced QR decomposition of a matrix: a = q @ r, q with orthonormal columns."""

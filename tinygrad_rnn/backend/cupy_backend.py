@@ -10,6 +10,7 @@ from typing import Any
 
 import cupy as cp
 import cupyx
+import cupyx.scipy.special
 import numpy as np
 
 from .base import Backend, is_basic_index
@@ -28,6 +29,9 @@ class CupyBackend(Backend):
             target[index] += values
         else:
             cupyx.scatter_add(target, index, values)
+
+    def erf(self, a: Any) -> Any:
+        return cupyx.scipy.special.erf(a)
 
     def all_finite(self, a: Any) -> bool:
         return bool(cp.isfinite(a).all().get())

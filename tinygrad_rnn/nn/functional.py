@@ -15,6 +15,7 @@ from typing import Any
 
 from ..ops import where
 from ..tensor import Tensor
+from .attention_functional import attention_weights, lengths_to_padding_mask, scaled_dot_product_attention  # noqa: F401
 from .checks import REDUCTIONS  # noqa: F401 (re-exported, as before the losses moved)
 from .loss_functions import (  # noqa: F401 (re-exported: F.cross_entropy ...)
     IGNORE_INDEX,
@@ -23,6 +24,7 @@ from .loss_functions import (  # noqa: F401 (re-exported: F.cross_entropy ...)
     mse_loss,
     nll_loss,
 )
+from .transformer_functional import gelu, layer_norm  # noqa: F401 (nn.functional.gelu, as the attention names above)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

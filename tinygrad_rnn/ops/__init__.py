@@ -5,7 +5,8 @@ that call its ops, and ``Tensor`` inherits them all.
 The op docstrings, read together, are the project's table of derivatives.
 """
 
-from .activation import AddTanh, LogSoftmax, Relu, Sigmoid, Softmax, Tanh, add_tanh
+from .activation import AddTanh, Gelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh, add_tanh, gelu
+from .attention import SoftmaxAttention, softmax_attention
 from .elementwise import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sqrt, Sub
 from .fused import GRUPointwise, LSTMPointwise, gru_pointwise, lstm_pointwise
 from .indexing import GetItem, IndexAdd, getitem, index_add
@@ -20,4 +21,5 @@ __all__ = [
     "PowScalar", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose",
     "Where", "add_tanh", "broadcast_to", "cast", "cat", "getitem", "gru_pointwise", "index_add", "lstm_pointwise",
     "matmul", "mean", "qr", "reduce_max", "reduce_sum", "reshape", "stack", "transpose", "unbroadcast", "where",
+    "Gelu", "SoftmaxAttention", "gelu", "softmax_attention",
 ]

@@ -1,4 +1,4 @@
-"""Activation functions: tanh, sigmoid, relu, softmax and log-softmax.
+"""Activation functions: tanh, sigmoid, relu, GELU, softmax and log-softmax.
 
 tanh and sigmoid save their output y, since their derivatives are functions of y
 (1 - y^2 and y (1 - y)); a plain backward computes each as one op (``_TanhGrad``,
@@ -148,6 +148,70 @@ class LogSoftmax(Function):
 
     def backward(self, grad: Tensor, out: Tensor) -> Tensor:
         return grad - out.exp() * grad.sum(self.axis, keepdims=True)
+
+
+# GELU's constants: 1/sqrt(2), 1/sqrt(2 pi), sqrt(2/pi) and the cubic coefficient of its tanh form.
+_INV_SQRT_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT_2_OVER_PI = 0.7978845608028654
+_CUBIC = 0.044715
+
+
+class Gelu(Function):
+    """gelu: y = x * Phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2   (tanh: Phi(x) ~ (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3))
+    dx = grad * (Phi(x) + x phi(x)),  phi(x) = exp(-x^2/2) / sqrt(2 pi)   (tanh: grad * ((1 + t) + x (1 - t^2) u') / 2, t = tanh(u))
+    """
+
+    def forward(self, x: Any, approximate: str) -> Any:
+        self.approximate = approximate
+        backend = self.backend
+        if approximate == "tanh":
+            return x * (backend.tanh((x + x * x * x * _CUBIC) * _SQRT_2_OVER_PI) + 1.0) * 0.5
+        return x * (backend.erf(x * _INV_SQRT_2) + 1.0) * 0.5
+
+    def backward(self, grad: Tensor, out: Tensor) -> Tensor:
+        return _GeluGrad.apply(grad, self.inputs[0], approximate=self.approximate)
+
+
+class _GeluGrad(Function):
+    """gelu_grad: z = grad * gelu'(x)   (gelu's backward as one op)
+    dgrad = grad_grad * gelu'(x)
+    dx = grad_grad * grad * gelu''(x),  gelu''(x) = phi(x) (2 - x^2)   (tanh: (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2))
+    """
+
+    def forward(self, grad: Any, x: Any, approximate: str) -> Any:
+        self.approximate = approximate
+        backend = self.backend
+        if approximate == "tanh":
+            t = backend.tanh((x + x * x * x * _CUBIC) * _SQRT_2_OVER_PI)
+            du = (x * x * (3.0 * _CUBIC) + 1.0) * _SQRT_2_OVER_PI
+            return grad * ((t + 1.0) + x * (1.0 - t * t) * du) * 0.5
+        cdf = (backend.erf(x * _INV_SQRT_2) + 1.0) * 0.5
+        return grad * (cdf + x * backend.exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+    def backward(self, grad_grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, x = self.inputs
+        return (
+            _GeluGrad.apply(grad_grad, x, approximate=self.approximate) if grad.requires_grad else None,
+            grad_grad * grad * _gelu_curvature(x, self.approximate) if x.requires_grad else None,
+        )
+
+
+def _gelu_curvature(x: Tensor, approximate: str) -> Tensor:
+    """gelu''(x), in Tensor ops (so it is differentiable again)."""
+    if approximate == "tanh":
+        t = ((x + x * x * x * _CUBIC) * _SQRT_2_OVER_PI).tanh()
+        du = (x * x * (3.0 * _CUBIC) + 1.0) * _SQRT_2_OVER_PI
+        ddu = x * (6.0 * _CUBIC * _SQRT_2_OVER_PI)
+        return (1.0 - t * t) * (du + x * (ddu - t * du * du * 2.0) * 0.5)
+    return (x * x * -0.5).exp() * _INV_SQRT_2PI * (2.0 - x * x)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF (``approximate="tanh"``: its tanh form)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate={approximate!r}; expected 'none' or 'tanh'")
+    return unary(Gelu, "gelu", x, approximate=approximate)
 
 
 def _one_axis(x: Tensor, axis: int, name: str) -> int:
