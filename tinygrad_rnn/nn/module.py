@@ -193,7 +193,8 @@ class Module:
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter once, in registration order (a generator, as in PyTorch)."""
-        for _, p in self.named_parameters(recurse=recurse):
+        # _named_members, not named_parameters: a wrapper (DDP) may override that with a narrower signature
+        for _, p in self._named_members("_parameters", "", recurse, True):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
@@ -201,7 +202,7 @@ class Module:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, b in self.named_buffers(recurse=recurse):
+        for _, b in self._named_members("_buffers", "", recurse, True):
             yield b
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
