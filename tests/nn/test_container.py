@@ -210,3 +210,12 @@ def test_module_dict_errors_as_torch() -> None:
         nn.ModuleDict(["ab"])
     with pytest.raises(TypeError, match=r"got a int; expected a mapping or an iterable"):
         nn.ModuleDict(3)  # type: ignore[arg-type]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import container
+
+    result = doctest.testmod(container)
+    assert result.failed == 0 and result.attempted > 0

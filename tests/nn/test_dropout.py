@@ -83,3 +83,12 @@ def test_repr_and_inplace_flag_match_pytorch() -> None:
     x = Tensor.ones(3)
     nn.Dropout(0.5, inplace=True)(x)
     assert x.tolist() == [1.0, 1.0, 1.0]  # accepted, but x is never overwritten
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import dropout
+
+    result = doctest.testmod(dropout)
+    assert result.failed == 0 and result.attempted > 0

@@ -52,3 +52,12 @@ def test_identity_returns_its_input_and_ignores_arguments() -> None:
     x = Tensor.ones(2)
     assert nn.Identity(3, bias=False)(x) is x
     assert repr(nn.Identity(3)) == repr(torch.nn.Identity(3)) == "Identity()"
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import flatten
+
+    result = doctest.testmod(flatten)
+    assert result.failed == 0 and result.attempted > 0

@@ -174,3 +174,12 @@ def test_all_ignored_mean_is_nan_as_in_torch() -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         ours = nn.CrossEntropyLoss()(Tensor(x), Tensor([-100, -100])).item()
     assert np.isnan(ours) and np.isnan(torch.nn.CrossEntropyLoss()(torch.tensor(x), torch.tensor([-100, -100])).item())
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import loss
+
+    result = doctest.testmod(loss)
+    assert result.failed == 0 and result.attempted > 0

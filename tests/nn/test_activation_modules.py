@@ -124,3 +124,12 @@ def test_functional_relu_accepts_inplace_and_leaves_x_alone() -> None:
     x = Tensor([-1.0, 2.0])
     assert F.relu(x, inplace=True).tolist() == [0.0, 2.0]
     assert x.tolist() == [-1.0, 2.0]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from tinygrad_rnn.nn import activation
+
+    result = doctest.testmod(activation)
+    assert result.failed == 0 and result.attempted > 0
