@@ -195,7 +195,7 @@ def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:
 
 def _patch_python() -> list[Callable[[], None]]:
     """Optimizer steps become eager regions; class-index range checks become replayed checks."""
-    from .nn import embedding, functional
+    from .nn import embedding, loss_functions
     from .nn.module import Module
     from .optim.optimizer import Optimizer
 
@@ -205,7 +205,7 @@ def _patch_python() -> list[Callable[[], None]]:
         classes += cls.__subclasses__()
         undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
                  if name in vars(cls)]
-    for module in (functional, embedding):  # each imported the check by name
+    for module in (loss_functions, embedding):  # each imported the check by name
         if "first_out_of_range" not in vars(module):
             raise RuntimeError(f"tr.jit: {module.__name__} no longer has first_out_of_range, the index check that "
                                "recording replaces by a replayed check; expected it there (update jit_record.py)")
@@ -214,10 +214,11 @@ def _patch_python() -> list[Callable[[], None]]:
 
 
 def _clearing(zero_grad: Callable) -> Callable:
-    def clearing(obj: Any) -> None:
-        params = obj.params if hasattr(obj, "params") else obj.parameters() if hasattr(obj, "parameters") else [obj]
-        Recorder.current.cleared.update(id(p) for p in params)
-        zero_grad(obj)
+    def clearing(obj: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("set_to_none", args[0] if args else True):  # zero_grad(set_to_none=False) keeps .grad
+            params = obj.params if hasattr(obj, "params") else obj.parameters() if hasattr(obj, "parameters") else [obj]
+            Recorder.current.cleared.update(id(p) for p in params)
+        zero_grad(obj, *args, **kwargs)
     return clearing
 
 

@@ -65,7 +65,7 @@ def test_cell_gradcheck(kind: str, device: str) -> None:
     rng = np.random.default_rng(1)
     x = Tensor(rng.standard_normal((2, 3)), device=device, requires_grad=True)
     state = state_of(kind, rng, (2, 2), device, grad=True)
-    params = cell.parameters()
+    params = list(cell.parameters())  # a generator: listed once, used twice
     assert tr.gradcheck(lambda x, *args: flat(cell(x, state)), x, *flat(state), *params)
     assert tr.gradcheck(lambda x, *args: flat(cell(x)), x, *params)  # no state: zeros
 

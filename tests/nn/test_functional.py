@@ -257,8 +257,9 @@ def test_dropout_zeros_or_scales_and_is_seeded(device: str) -> None:
     assert abs((y == 0).mean() - 0.25) < 0.02
     tr.manual_seed(1)
     np.testing.assert_array_equal(F.dropout(x, 0.25).numpy(), y)
-    with pytest.raises(ValueError, match=r"p=1.0; expected a probability in \[0, 1\)"):
-        F.dropout(x, 1.0)
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), 0.0)  # p = 1 zeros everything, as in PyTorch
+    with pytest.raises(ValueError, match=r"p=1.5; expected a probability in \[0, 1\]"):
+        F.dropout(x, 1.5)
 
 
 def test_activation_by_name_or_callable() -> None:

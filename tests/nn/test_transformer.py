@@ -146,8 +146,8 @@ def test_encoder_copies_start_equal_and_train_apart() -> None:
     for name, value in layer.state_dict().items():
         for k in range(3):
             np.testing.assert_array_equal(sd[f"layers.{k}.{name}"], value)
-    assert len({id(p) for p in enc.parameters()}) == len(enc.parameters()) == 3 * len(layer.parameters())
-    assert all(p.backend is q.backend for p, q in zip(enc.parameters(), layer.parameters() * 3, strict=True))
+    assert len({id(p) for p in enc.parameters()}) == len(list(enc.parameters())) == 3 * len(list(layer.parameters()))
+    assert all(p.backend is q.backend for p, q in zip(enc.parameters(), list(layer.parameters()) * 3, strict=True))
     assert all(isinstance(p, nn.Parameter) for p in enc.parameters())
     enc(Tensor.randn(5, 2, 4)).sum().backward()  # one tape through three copies
     assert all(p.grad is not None for p in enc.parameters()) and layer.linear1.weight.grad is None
@@ -225,7 +225,7 @@ def test_positional_table_is_the_formula(d_model: int) -> None:
     angle = pos / 10000.0 ** (2 * np.arange((d_model + 1) // 2)[None] / d_model)
     table = np.stack([np.sin(angle), np.cos(angle)], axis=-1).reshape(1000, -1)[:, :d_model]
     np.testing.assert_allclose(pe.pe.numpy(), table, rtol=0, atol=1e-12)
-    assert pe.state_dict() == {} and pe.parameters() == []
+    assert pe.state_dict() == {} and list(pe.parameters()) == []
     assert len({tuple(np.round(r, 9)) for r in pe.pe.numpy()}) == 1000  # every position its own code
 
 

@@ -133,7 +133,7 @@ def test_checkpoint_holds_model_optimizer_rng_step_and_extras(device: str, tmp_p
     for key, value in expected_opt.items():
         np.testing.assert_array_equal(got_opt[key], value, err_msg=key)
     assert tr.get_rng_state() == expected_rng
-    assert fresh.parameters()[0].device == device
+    assert next(fresh.parameters()).device == device
 
 
 def test_load_checkpoint_options_and_partial_checkpoints(tmp_path: pathlib.Path) -> None:

@@ -628,7 +628,7 @@ def module_methods(data: Any) -> None:
     if err is not None:  # a refused move changes nothing
         assert all(p.device == "cpu" and p.dtype == np.float32 for p in model.parameters())
     else:
-        out, err = attempt(lambda: model(Tensor.ones(4, 2, device=model.device, dtype=model.parameters()[0].dtype)))
+        out, err = attempt(lambda: model(Tensor.ones(4, 2, device=model.device, dtype=next(model.parameters()).dtype)))
         assert err is None, err
         backward_through(out, *model.parameters())
     attempt(lambda: model.train(data.draw(st.booleans())))

@@ -51,7 +51,7 @@ def lstm_trainer() -> tuple[Callable[[], float], list[Tensor]]:
     clipping, Adam. Returns the step function and the parameters."""
     tr.manual_seed(0)
     lstm, head = nn.LSTM(4, 8), nn.Linear(8, 3)
-    params = lstm.parameters() + head.parameters()
+    params = [*lstm.parameters(), *head.parameters()]
     opt = optim.Adam(params, lr=1e-3)
 
     def step() -> float:

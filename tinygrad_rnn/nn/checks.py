@@ -1,4 +1,5 @@
-"""Argument checks shared by the layers and losses: integers, index ranges, lengths, states.
+"""Argument checks shared by the layers and losses: integers, index ranges, lengths, states,
+and the losses' reductions, targets and weights.
 
 Whole numbers are accepted as Python ints or NumPy integer scalars (``np.int64(3)``,
 what indexing an array gives), and always come back as Python ints; bools, floats and
@@ -128,3 +129,74 @@ def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout:
     if s.shape != expected:
         raise ValueError(f"{name}: {what} has shape {s.shape}; expected {layout}")
     return s
+
+
+# ------------------------------------------------------------------ losses
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(name: str, reduction: Any) -> None:
+    """Raise ``ValueError`` unless ``reduction`` is one of :data:`REDUCTIONS` (a tensor there
+    is most likely PyTorch's positional ``weight``: the message says so)."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        hint = (" (PyTorch's third positional argument is weight; here it is reduction: pass weight=...)"
+                if isinstance(reduction, Tensor) or hasattr(reduction, "shape") else "")
+        raise ValueError(f"{name}: reduction={reduction!r}; expected one of {list(REDUCTIONS)}{hint}")
+
+
+def float_target(name: str, x: Tensor, target: Any) -> Tensor:
+    """A target of the same shape as the prediction ``x`` (arrays and lists are converted)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input is a {type(x).__name__}; expected a Tensor")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=x.device, dtype=x.dtype)
+    if target.shape != x.shape:
+        raise ValueError(
+            f"{name}: input has shape {x.shape} but target has shape {target.shape}; expected equal shapes"
+        )
+    return target
+
+
+def constant_weight(name: str, what: str, value: Any, x: Tensor, shape: tuple[int, ...] | None) -> Tensor | None:
+    """A weight argument as a constant tensor of x's dtype and device (None stays None)."""
+    if value is None:
+        return None
+    t = value if isinstance(value, Tensor) else Tensor(value, device=x.device)
+    if t.device != x.device:
+        raise RuntimeError(f"{name}: {what} is on {t.device!r} but the input is on {x.device!r}; expected one device")
+    if shape is not None and t.shape != shape:
+        raise ValueError(f"{name}: {what} has shape {t.shape}; expected {shape}, one weight per class")
+    return t.detach().astype(x.dtype)
+
+
+def class_target(name: str, x: Tensor, target: Any) -> Tensor:
+    """Integer class indices, one per position of ``x`` without its last (class) axis."""
+    if not isinstance(x, Tensor) or x.ndim == 0 or x.shape[-1] == 0:
+        shape = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{name}: input is {shape}; expected a Tensor (..., n_classes) with n_classes >= 1")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=x.device)
+    if target.device != x.device:
+        raise RuntimeError(f"{name}: target is on {target.device!r} but the input is on {x.device!r}; expected one device")
+    if not is_integer(target):
+        also = " or class probabilities of the input's shape" if name == "cross_entropy" else ""
+        raise TypeError(
+            f"{name}: target has dtype {target.dtype} and shape {target.shape}; expected integer class indices"
+            f"{also} (classes are on the last axis of the input, of shape {x.shape})"
+        )
+    if target.shape != x.shape[:-1]:
+        raise ValueError(
+            f"{name}: input has shape {x.shape} (classes on the last axis) and target has shape "
+            f"{target.shape}; expected target shape {x.shape[:-1]} (PyTorch's functions take the classes on "
+            "axis 1: move them to the last axis, or use nn.CrossEntropyLoss / nn.NLLLoss, which take PyTorch's "
+            "layout)"
+        )
+    return target
+
+
+def check_smoothing(name: str, label_smoothing: Any) -> float:
+    """``label_smoothing`` as a float in [0, 1], else ``ValueError`` naming it."""
+    ok = isinstance(label_smoothing, (int, float)) and not isinstance(label_smoothing, bool)
+    if not ok or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing={label_smoothing!r}; expected a number in [0, 1]")
+    return float(label_smoothing)

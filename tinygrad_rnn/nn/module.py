@@ -1,25 +1,36 @@
-"""``Module``: the base of every layer: parameters, state dicts, modes, devices."""
+"""``Module``: the base of every layer: parameters, buffers, state dicts, modes, devices.
+
+The registry follows ``torch.nn.Module``: a module owns three ordered dicts,
+``_parameters``, ``_buffers`` and ``_modules``, filled by attribute assignment (or by
+``register_parameter``, ``register_buffer``, ``add_module``). The traversals
+(``parameters()``, ``named_modules()``, ...) are generators, and list a tensor or a
+module reachable twice only once; ``state_dict()`` lists every name, so a parameter tied
+into two modules (``decoder.weight = encoder.weight``) is trained once and saved under
+both of its names, exactly as PyTorch does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..autograd import no_grad
 from ..tensor import Tensor
+from .module_state import IncompatibleKeys, load_state, move, state_tensors
 
 
 class Parameter(Tensor):
     """A tensor that a :class:`Module` registers as a learnable weight.
 
     ``Parameter(t)`` copies ``t``'s values, as ``Tensor(t)`` does (``torch.nn.Parameter``
-    shares them; a copy keeps the parameter's version its own), and always requires grad.
+    shares them; a copy keeps the parameter's version its own). It requires grad unless
+    ``requires_grad=False`` (a frozen weight, still listed by ``parameters()``).
     """
 
     __slots__ = ()
 
-    def __init__(self, data: Any, device: Any = None, dtype: Any = None) -> None:
-        super().__init__(data, requires_grad=True, device=device, dtype=dtype)
+    def __init__(self, data: Any, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=requires_grad, device=device, dtype=dtype)
 
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"
@@ -30,35 +41,102 @@ class Module:
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it, in
     assignment order; ``named_parameters()`` then yields dotted names such as
-    ``"rnn.weight_ih_l0"``. Plain Tensors assigned to attributes are not parameters.
+    ``"rnn.weight_ih_l0"``. Plain Tensors assigned to attributes are not registered;
+    ``register_buffer`` makes one a buffer: saved in ``state_dict()`` (unless
+    ``persistent=False``) and moved by ``to()``, but not trained.
     """
 
     training: bool
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_modules", {})
+        for name in ("_parameters", "_buffers", "_modules"):
+            object.__setattr__(self, name, {})
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             raise RuntimeError(
                 f"{type(self).__name__}: assigned {name!r} before Module.__init__(); "
                 "call super().__init__() first in your __init__"
             )
-        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
+        params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
+            self._forget(name, keep="_modules")
             modules[name] = value
+        elif name in params or name in modules or name in buffers:
+            registry, expected = ((params, "an nn.Parameter") if name in params else
+                                  (modules, "an nn.Module") if name in modules else (buffers, "a Tensor"))
+            if value is not None and (registry is not buffers or not isinstance(value, Tensor)):
+                fix = (f" (wrap it: nn.Parameter(t), or write into it: with tr.no_grad(): "
+                       f"module.{name}.copy_(t))" if registry is params else "")
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to {name!r}; "
+                                f"expected {expected} or None{fix}")
+            registry[name] = value  # stays registered (None is skipped by every traversal)
         object.__setattr__(self, name, value)
 
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Unregister ``name``, except from registry ``keep`` (where a new value replaces
+        the old one in place, keeping its position, as in PyTorch)."""
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                d[registry].pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+
     def __delattr__(self, name: str) -> None:
-        self.__dict__["_parameters"].pop(name, None)
-        self.__dict__["_modules"].pop(name, None)
+        self._forget(name)
         object.__delattr__(self, name)
+
+    # ------------------------------------------------------------- registering
+    def _check_new_name(self, kind: str, name: Any, registry: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a str, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{kind} name {name!r} is empty or contains '.'; expected a plain attribute name")
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}; expected a new name")
+
+    def _register(self, registry: str, name: str, value: Any) -> None:
+        self._forget(name, keep=registry)
+        self.__dict__[registry][name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` (or None) as buffer ``name``: saved in ``state_dict()`` when
+        ``persistent``, moved and cast by ``to()``, never returned by ``parameters()``.
+
+        Raises:
+            TypeError: ``tensor`` is not a Tensor or None, or ``name`` not a str.
+            KeyError: ``name`` is empty, holds ".", or is already another attribute.
+        """
+        self._check_new_name("buffer", name, "_buffers")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer({name!r}): got a {type(tensor).__name__}; expected a Tensor or None")
+        self._register("_buffers", name, tensor)
+        if not persistent:
+            self.__dict__["_non_persistent_buffers_set"].add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """``self.name = param``, with the name checks of :meth:`register_buffer`."""
+        self._check_new_name("parameter", name, "_parameters")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): got a {type(param).__name__}; expected an nn.Parameter "
+                            "or None")
+        self._register("_parameters", name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """``self.name = module``, with the name checks of :meth:`register_buffer`."""
+        self._check_new_name("module", name, "_modules")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): got a {type(module).__name__}; expected an nn.Module or None")
+        self._register("_modules", name, module)
+
+    register_module = add_module
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -68,38 +146,89 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """``(dotted name, module)`` for this module and every descendant, depth first."""
+        if remove_duplicate:
+            memo = set() if memo is None else memo
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
-
-    def children(self) -> Iterator[Module]:
-        yield from self._modules.values()
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """``(dotted name, parameter)`` pairs; a parameter shared by two modules is listed once."""
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen: set[int] = set()
-        for mod_name, module in self.named_modules(prefix):
-            for name, p in module._parameters.items():
-                if id(p) in seen:
-                    continue
-                seen.add(id(p))
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
-    def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for owner, module in owners:
+            for name, t in module.__dict__[registry].items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield (f"{owner}.{name}" if owner else name), t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` pairs; a parameter shared by two modules is listed once
+        (under its first name) unless ``remove_duplicate=False``."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter once, in registration order (a generator, as in PyTorch)."""
+        # _named_members, not named_parameters: a wrapper (DDP) may override that with a narrower signature
+        for _, p in self._named_members("_parameters", "", recurse, True):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self._named_members("_buffers", "", recurse, True):
+            yield b
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule (children first), then on this module; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # -------------------------------------------------------------- state dicts
-    def state_dict(self) -> dict[str, Any]:
-        """``{dotted name: numpy.ndarray}`` copies of every parameter, on the host."""
-        return {name: p.numpy().copy() for name, p in self.named_parameters()}
+    def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
+        """``{dotted name: numpy.ndarray}`` host copies of every parameter and persistent buffer.
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> tuple[list[str], list[str]]:
-        """Copy values into the existing parameters (cast to their dtype, kept on their device).
+        A tensor tied into two modules appears under both names (as in PyTorch).
+        ``keep_vars=True`` gives the tensors themselves; ``prefix`` is put before every key;
+        ``destination`` is filled and returned.
+        """
+        out = {} if destination is None else destination
+        for name, t in state_tensors(self).items():
+            out[prefix + name] = t if keep_vars else t.numpy().copy()
+        return out
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the existing parameters and buffers (cast to their dtype, kept on
+        their device); a tied parameter may appear under any or all of its names.
 
         Accepts NumPy arrays, Tensors, or anything with ``.numpy()`` / ``__array__``
         (a PyTorch state dict loads as is).
@@ -111,149 +240,79 @@ class Module:
             KeyError: ``strict`` and keys are missing or unexpected (all are named).
             ValueError: a value's shape differs from its parameter's (name and both shapes).
         """
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"load_state_dict: expected a dict of name -> array, got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(
-                f"load_state_dict for {type(self).__name__}: " + " and ".join(parts)
-                + f"; expected exactly the keys {list(own)}"
-            )
-        values = {}
-        for name, p in own.items():
-            if name not in state_dict:
-                continue
-            value = _to_tensor(name, state_dict[name], p)
-            if value.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict for {type(self).__name__}: {name!r} has shape {value.shape} in the "
-                    f"state dict but the parameter has shape {p.shape}"
-                )
-            values[name] = value
-        with no_grad():
-            for name, value in values.items():  # only after every check passed: all or nothing
-                p = own[name]
-                p.copy_(value.to(p.device))  # in place (cast to p's dtype), with a new version
-        return missing, unexpected
+        return load_state(self, state_dict, strict)
 
     # ------------------------------------------------------------ modes, devices
     def train(self, mode: bool = True) -> Module:
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        """Set training mode (``mode``) here and, through each child's ``train``, below."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode={mode!r}): expected a bool")
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; returns self."""
         for p in self.parameters():
-            p.grad = None
-
-    def to(self, device: Any = None, dtype: Any = None) -> Module:
-        """Move (``device``) and/or cast (``dtype``: "float32", "float64" or a NumPy dtype)
-        every parameter, in place; returns the module."""
-        if device is not None:
-            Tensor.zeros(0, device=device)  # an unknown device is refused before anything moves
-        if dtype is not None:  # checked before anything moves: all or nothing
-            target = Tensor.zeros(0, dtype=dtype).dtype
-            if target.kind != "f":
-                raise TypeError(f"Module.to: dtype {target} is not floating; expected float32 or float64 for parameters")
-        with no_grad():
-            for p in self.parameters():
-                moved = p.detach().to(device=device, dtype=dtype)
-                p.data = moved.data  # in place: holders of p keep seeing it (now on the new device)
-                p.grad = None
-        for m in self.modules():
-            m._moved(device, dtype)
+            p.requires_grad_(requires_grad)
         return self
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none``), or fill it with zeros in place."""
+        with no_grad():
+            for p in self.parameters():
+                if p.grad is None or set_to_none:
+                    p.grad = None
+                elif p.grad.requires_grad:  # a gradient on the tape (create_graph): replace, never write
+                    p.grad = p.grad.detach().zeros_like()
+                else:
+                    p.grad.zero_()
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Module:
+        """Move (``device``) and/or cast (``dtype``: "float32", "float64" or a NumPy dtype)
+        every parameter and floating buffer, in place; returns the module.
+
+        As in PyTorch, positional arguments may be a device, a dtype, both, or a Tensor
+        (its device and dtype): ``model.to("cuda")``, ``model.to("float64")``.
+        """
+        move(self, args, device, dtype)
+        return self
+    def cpu(self) -> Module:
+        return self.to(device="cpu")
+
+    def cuda(self) -> Module:
+        return self.to(device="cuda")
+
+    def float(self) -> Module:
+        return self.to(dtype="float32")
+
+    def double(self) -> Module:
+        return self.to(dtype="float64")
+
     def _moved(self, device: Any, dtype: Any) -> None:
-        """Hook for modules that keep non-parameter tensors (buffers) to follow ``to()``."""
+        """Hook for modules that keep unregistered tensors to follow ``to()``."""
 
     @property
     def device(self) -> str:
-        params = self.parameters()
-        return params[0].device if params else "cpu"
+        first = next(self.parameters(), None)
+        return first.device if first is not None else "cpu"
 
+    # ------------------------------------------------------------------- repr
     def extra_repr(self) -> str:
+        """This module's own settings for ``repr`` (e.g. ``in_features=2, out_features=3``)."""
         return ""
 
+    def _child_lines(self) -> list[str]:
+        return [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        for name, child in self._modules.items():
-            child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child_repr}")
-        return lines[0] + (")" if len(lines) == 1 else "\n" + "\n".join(lines[1:]) + "\n)")
-
-
-def _to_tensor(name: str, value: Any, like: Tensor) -> Tensor:
-    if isinstance(value, Tensor):
-        return value.detach()
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
-        value = value.detach().cpu().numpy()
-    try:
-        # Python data is read straight into the parameter's dtype (no float32 detour).
-        return Tensor(value, dtype=like.dtype if isinstance(value, (list, tuple, int, float)) else None)
-    except TypeError as e:
-        raise TypeError(f"load_state_dict: value for {name!r} is a {type(value).__name__}; expected an array ({e})") from None
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered as ``"0.weight"``, ``"1.weight"``..."""
-
-    def __init__(self, modules: Any = ()) -> None:
-        super().__init__()
-        for m in modules:
-            self.append(m)
-
-    def append(self, module: Module) -> ModuleList:
-        setattr(self, str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, i: int) -> Module:
-        modules = list(self._modules.values())
-        if isinstance(i, bool) or not isinstance(i, int) or not -len(modules) <= i < len(modules):
-            raise IndexError(
-                f"{type(self).__name__}: index {i!r} into {len(modules)} modules; expected an int in "
-                f"[{-len(modules)}, {len(modules) - 1}]"
-            )
-        return modules[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-
-class Sequential(ModuleList):
-    """Modules applied one after the other: ``Sequential(m1, m2)(x)`` is ``m2(m1(x))``.
-
-    Raises:
-        TypeError: an argument is not a Module (a list of modules passed as one
-            argument is named, with the fix: ``Sequential(*modules)``).
-    """
-
-    def __init__(self, *modules: Module) -> None:
-        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
-            given = modules[0]
-            raise TypeError(
-                f"Sequential: got one {type(given).__name__} of {len(given)} modules as its argument; expected "
-                "the modules themselves as arguments: write nn.Sequential(*modules)"
-            )
-        for k, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential: argument {k} is a {type(m).__name__}; expected a Module")
-        super().__init__(modules)
-
-    def forward(self, x: Any) -> Any:
-        for m in self:
-            x = m(x)
-        return x
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = self._child_lines()
+        if len(extra) == 1 and not children:
+            return f"{type(self).__name__}({extra[0]})"
+        body = "".join("\n  " + line for line in extra + children)
+        return f"{type(self).__name__}({body}\n)" if body else f"{type(self).__name__}()"

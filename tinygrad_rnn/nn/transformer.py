@@ -18,8 +18,9 @@ from ..tensor import Tensor
 from . import functional as F
 from .attention import MultiheadAttention, real_positions
 from .checks import check_lengths, check_size
+from .container import ModuleList
 from .linear import Linear
-from .module import Module, ModuleList, Parameter
+from .module import Module, Parameter
 from .normalization import LayerNorm
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding"]
