@@ -1,6 +1,6 @@
 """Layers, losses, initialisers and utilities, built from Tensor ops only."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .elman import ElmanRNN, GatedRNN
 from .embedding import Embedding
 from .linear import Linear
@@ -12,4 +12,5 @@ __all__ = [
     "Linear", "Embedding",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "ElmanRNN", "GatedRNN",
+    "parallel",
 ]

@@ -1,0 +1,127 @@
+"""The MPI process group: the processes ``mpiexec -n N`` started, through mpi4py.
+
+The only module that imports mpi4py; ``init_process_group`` imports it only when the
+process was started by an MPI launcher, so a plain install never needs MPI.
+
+Every collective is started non-blocking (``Iallreduce``, ``Ibcast``, ``Ibarrier``) and
+waited for by polling (:meth:`MpiGroup.wait`), never by a blocking MPI call: the poll is
+where a collective's timeout and the notices of processes that left are checked (see
+``faults.py``). It sleeps a little between polls (10 us growing to 1 ms) so a waiting
+process does not take a core from the others on a small machine.
+
+MPI reads host memory: arrays of another device (CuPy) are copied to the host and back.
+The collectives run on a duplicate of ``COMM_WORLD``, so they never mix with MPI calls
+of the user's own; the fault notices travel on a second duplicate.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+from typing import Any
+
+from mpi4py import MPI
+
+from .group import TIMEOUT_VARIABLE, ProcessGroup, Work
+
+FAULT_TAG = 7301
+GRACE = 2.0  # seconds a collective still waits after a rank it needs said it left
+
+
+class MpiGroup(ProcessGroup):
+    """All processes of ``MPI.COMM_WORLD``.
+
+    Args:
+        timeout: the most seconds a collective waits before the job is aborted.
+    """
+
+    backend = "mpi"
+
+    def __init__(self, timeout: float) -> None:
+        world = MPI.COMM_WORLD
+        self.comm, self.notices = world.Dup(), world.Dup()
+        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        self.timeout = timeout
+        self._sent: list[Any] = []
+        self._ops = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX}
+
+    # ------------------------------------------------------------------ arrays
+    def start_all_reduce(self, array: Any, op: str, device: Any) -> Work:
+        host = device.to_numpy(array)  # the array itself on the CPU
+        request = self.comm.Iallreduce(MPI.IN_PLACE, host, op=self._ops[op])
+
+        def finish() -> Any:
+            self.wait(request, f"all_reduce of {host.size} {host.dtype} values")
+            if op == "mean":
+                host[...] /= self.size
+            return device.from_numpy(host)
+        return Work(finish, request.Test)
+
+    def broadcast(self, array: Any, src: int, device: Any) -> Any:
+        self.check_src(src, "broadcast")
+        host = device.to_numpy(array)
+        self.wait(self.comm.Ibcast(host, root=src), f"broadcast of {host.size} {host.dtype} values from rank {src}")
+        return device.from_numpy(host)
+
+    # ----------------------------------------------------------------- objects
+    def broadcast_object(self, obj: Any, src: int = 0) -> Any:
+        self.check_src(src, "broadcast_object")
+        data = bytearray(pickle.dumps(obj) if self.rank == src else b"")
+        size = bytearray(len(data).to_bytes(8, "little"))
+        self.wait(self.comm.Ibcast(size, root=src), "broadcast_object (size)")
+        if self.rank != src:
+            data = bytearray(int.from_bytes(size, "little"))
+        self.wait(self.comm.Ibcast(data, root=src), "broadcast_object")
+        return pickle.loads(bytes(data))  # noqa: S301 (bytes from our own processes)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        mine = pickle.dumps(obj)
+        sizes = bytearray(8 * self.size)
+        self.wait(self.comm.Iallgather(bytearray(len(mine).to_bytes(8, "little")), sizes), "all_gather_object (sizes)")
+        counts = [int.from_bytes(sizes[8 * k:8 * k + 8], "little") for k in range(self.size)]
+        offsets = [sum(counts[:k]) for k in range(self.size)]
+        data = bytearray(sum(counts))
+        self.wait(self.comm.Iallgatherv(bytearray(mine), [data, counts, offsets, MPI.BYTE]), "all_gather_object")
+        return [pickle.loads(bytes(data[o:o + c])) for o, c in zip(offsets, counts, strict=True)]  # noqa: S301
+
+    def barrier(self) -> None:
+        self.wait(self.comm.Ibarrier(), "barrier")
+
+    # ------------------------------------------------------------------ faults
+    def wait(self, request: Any, what: str) -> None:
+        """Wait for ``request``; abort the job after ``timeout`` s, or soon after a rank left."""
+        if request.Test():
+            return
+        start = time.monotonic()
+        pause, gone, give_up = 1e-5, None, start + self.timeout
+        status = MPI.Status()
+        while not request.Test():
+            now = time.monotonic()
+            if gone is None and self.notices.Iprobe(MPI.ANY_SOURCE, FAULT_TAG, status):
+                source = status.Get_source()
+                gone = f"rank {source} {self.notices.recv(source=source, tag=FAULT_TAG)}"
+                give_up = min(give_up, now + GRACE)
+            if now > give_up:
+                why = (f"{gone}, so it can never complete" if gone is not None else
+                       f"it waited {self.timeout:g} s for the other processes (one may have hung or died; "
+                       f"the limit is init_process_group(timeout=) or ${TIMEOUT_VARIABLE})")
+                self.fail(f"{what}: {why}")
+            time.sleep(pause)
+            pause = min(2 * pause, 1e-3)
+
+    def notify_others(self, reason: str) -> None:
+        """Tell every other rank that this one is leaving (they read it while they wait)."""
+        for k in range(self.size):
+            if k != self.rank:
+                self._sent.append(self.notices.isend(reason, dest=k, tag=FAULT_TAG))
+        for request in self._sent:  # small messages: sent at once, nothing to wait for
+            request.Test()
+
+    def fail(self, message: str) -> None:
+        """Print which rank failed and why, tell the others, and abort the whole job."""
+        print(f"tinygrad_rnn.distributed: rank {self.rank} of {self.size} (pid {os.getpid()}) {message}; "
+              f"aborting all {self.size} processes", file=sys.stderr, flush=True)
+        self.notify_others(message)
+        MPI.COMM_WORLD.Abort(1)
