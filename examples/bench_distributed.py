@@ -9,8 +9,9 @@ wrapped in ``nn.parallel.DistributedDataParallel``. This program starts itself u
   stays B and each of p processes takes B/p; efficiency = t_1 / (p t_p). *Weak*: each
   process takes B; efficiency = t_1 / t_p (the p-fold batch in the time of one).
 * communication per step: the gradients' bytes, the time a blocking all-reduce of that
-  many bytes takes (``allreduce_ms``: the cost if nothing overlapped), and the part of
-  it the step still waited for after its backward walk (``exposed_ms``).
+  many bytes takes (``allreduce_ms``: the cost if nothing overlapped), and how long the
+  step still waited for its all-reduces after its backward walk (``waited_ms``: the
+  communication not hidden, plus waiting for a slower process).
 * the all-reduce's latency and bandwidth on this machine, fitted from all-reduces of
   8 bytes and of 4 MB, and the ring cost model
       t(p) = 2 (p - 1) / p * bytes / bandwidth + 2 (p - 1) * latency
@@ -74,7 +75,7 @@ def worker(args: argparse.Namespace) -> dict:
         loss.backward()
         return loss
 
-    times, exposed = [], []
+    times, waited_ms = [], []
     for k in range(args.warmup + args.steps):
         tr.distributed.barrier()  # every step starts together: a step's time is the slowest process's
         waited = model.reducer.stats["waited"]
@@ -83,10 +84,10 @@ def worker(args: argparse.Namespace) -> dict:
         opt.step()
         if k >= args.warmup:
             times.append(time.perf_counter() - t0)
-            exposed.append(model.reducer.stats["waited"] - waited)
+            waited_ms.append(model.reducer.stats["waited"] - waited)
     nbytes = sum(p.size * p.dtype.itemsize for p in model.parameters())
     result = {"processes": world, "scaling": args.scaling, "local_batch": local, "step_ms": 1e3 * statistics.median(times),
-              "exposed_ms": 1e3 * statistics.median(exposed), "bytes": nbytes,
+              "waited_ms": 1e3 * statistics.median(waited_ms), "bytes": nbytes,
               "allreduce_ms": 1e3 * allreduce_time(nbytes // 4, args.repeats),
               "buckets": len(model.reducer.buckets), "params": sum(p.size for p in model.parameters())}
     if world > 1:  # latency and bandwidth of this machine's all-reduce
@@ -132,7 +133,7 @@ def report(runs: dict, args: argparse.Namespace) -> dict:
     print(f"model: Embedding(88, 32) -> LSTM(32, {args.hidden}) -> Linear({args.hidden}, 88), T = {args.bptt}, "
           f"{one['params']} parameters = {one['bytes'] / 1e6:.2f} MB of float32 gradients, "
           f"{one['buckets']} buckets of <= {args.bucket_mb} MB; medians of {args.steps} tr.jit steps")
-    print("| scaling | processes | batch per process | step ms | efficiency | all-reduce ms (blocking) | exposed ms |")
+    print("| scaling | processes | batch per process | step ms | efficiency | all-reduce ms (blocking) | waited after backward ms |")
     print("|---|---|---|---|---|---|---|")
     summary = {}
     for scaling in ("strong", "weak"):
@@ -141,7 +142,7 @@ def report(runs: dict, args: argparse.Namespace) -> dict:
             eff = one["step_ms"] / (p * r["step_ms"]) if scaling == "strong" else one["step_ms"] / r["step_ms"]
             summary[f"{scaling}_{p}"] = {**r, "efficiency": eff}
             print(f"| {scaling} | {p} | {r['local_batch']} | {r['step_ms']:.1f} | {eff:.2f} | "
-                  f"{r['allreduce_ms']:.2f} | {r['exposed_ms']:.2f} |")
+                  f"{r['allreduce_ms']:.2f} | {r['waited_ms']:.2f} |")
     two = runs[("strong", 2)]
     latency, bandwidth = two["latency_s"], two["bandwidth"]
     print(f"\nthis machine's all-reduce (2 processes, shared memory): latency ~{latency * 1e6:.0f} us, "

@@ -115,6 +115,9 @@ def backward(
     is always created after the tensors it is computed from, so when it is popped every
     use of it has already sent back its share of the gradient. That is a reverse
     topological order, found without recursion and without a separate sorting pass.
+    (Leaves with gradient-ready hooks are finished earlier, as soon as the walk has
+    passed their first use: see ``ready_hooks.py``. Callbacks queued by hooks with
+    :func:`queue_callback` run when the walk is done.)
 
     Args:
         root: the tensor to differentiate (usually the loss).

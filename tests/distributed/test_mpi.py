@@ -96,10 +96,12 @@ def test_all_reduce_starts_while_the_backward_pass_runs(runs: dict[str, Path]) -
     ("raise", "rank 1 of 2 (pid {}) raised ValueError: deliberate failure at step 5"),
     ("exit", "rank 1 exited without calling destroy_process_group()"),
     ("hang", "it waited 3 s for the other processes"),
+    ("early", "Timeout (0:00:03)!{}in _start_mpi_waiting_for_every_process"),
 ])
 def test_a_failing_rank_ends_the_job_with_a_message(tmp_path: Path, how: str, says: str) -> None:
     """Raise: the rank aborts the job. sys.exit: the rank waiting for it aborts after a short
-    grace. Hang: the collective's timeout (3 s here) aborts. Each well within 60 s, non-zero."""
+    grace. Hang: the collective's timeout (3 s here) aborts. A rank that fails before
+    init_process_group: the others' start-up timer ends them. Each within 60 s, non-zero."""
     start = time.monotonic()
     result = run([str(WORKER), how, str(tmp_path)], 2, timeout=90, timeout_s=3)
     elapsed = time.monotonic() - start

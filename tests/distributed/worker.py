@@ -15,7 +15,8 @@ Jobs:
           step 10 (rank 0 only) and the state there.
   resume  continue ``eager`` from that checkpoint to step 20.
   raise   rank 1 raises at step 5 (of 50): the launch must end, non-zero, naming rank 1;
-  exit    rank 1 calls sys.exit(3) there instead; hang: it sleeps for 10 minutes there.
+  exit    rank 1 calls sys.exit(3) there instead; hang: it sleeps for 10 minutes there;
+  early   rank 1 raises before init_process_group.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def fault(out: str, how: str) -> None:
 
 def main() -> None:
     job, out = sys.argv[1], sys.argv[2]
+    if job == "early" and os.environ.get("PMI_RANK") == "1":
+        raise ValueError("deliberate failure before init_process_group")
     dist.init_process_group("mpi")
     if job == "train":
         for scenario in (eager, jit, accumulate, uneven, overlap):

@@ -22,6 +22,7 @@ line naming it; a collective never waits more than ``timeout`` seconds.
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 from typing import Any
 
@@ -85,9 +86,7 @@ def init_process_group(backend: str = "mpi", timeout: float | None = None) -> No
     if not is_available():
         raise RuntimeError("init_process_group: started by mpiexec, but mpi4py is not installed; expected it: "
                            "pip install 'tinygrad_rnn[distributed]' (mpi4py and mpich)")
-    from .mpi import MpiGroup
-
-    group: ProcessGroup = MpiGroup(float(timeout))
+    group: ProcessGroup = _start_mpi_waiting_for_every_process(float(timeout))
     if backend == "nccl":
         from ..backend import get_backend
         from .nccl import NcclGroup
@@ -96,6 +95,22 @@ def init_process_group(backend: str = "mpi", timeout: float | None = None) -> No
     if group.size > 1:
         faults.install(group)
     _state._current[0] = group
+
+
+def _start_mpi_waiting_for_every_process(timeout: float) -> ProcessGroup:
+    """Import mpi4py (which starts MPI) and make the MPI group.
+
+    Starting MPI waits inside C code until every process of the job has started it, so if
+    one failed before ``init_process_group`` the others would wait forever, holding the
+    interpreter. A C-level timer (``faulthandler``) ends such a process after ``timeout``
+    seconds, printing where it waited: in this function.
+    """
+    faulthandler.dump_traceback_later(timeout, exit=True)
+    try:
+        from .mpi import MpiGroup
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    return MpiGroup(timeout)
 
 
 def is_initialized() -> bool:

@@ -13,7 +13,10 @@ by ``init_process_group`` for jobs of more than one process:
    before the other left) and aborts the job naming the rank that left.
 3. Anything else (a process that hangs, or is killed without running Python's exit
    code): every collective waits at most ``timeout`` seconds, then aborts the job,
-   saying which collective waited for how long.
+   saying which collective waited for how long. A process that fails before it calls
+   ``init_process_group`` leaves the others waiting inside MPI's start-up, in C code;
+   there a ``faulthandler`` timer ends them after ``timeout`` seconds, printing the stack
+   (in ``_start_mpi_waiting_for_every_process``).
 
 The group provides ``notify_others(reason)`` (tell the others this rank is leaving) and
 ``fail(message)`` (print, tell the others, abort); this module decides when to call them.

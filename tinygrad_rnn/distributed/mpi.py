@@ -44,10 +44,14 @@ class MpiGroup(ProcessGroup):
 
     def __init__(self, timeout: float) -> None:
         world = MPI.COMM_WORLD
-        self.comm, self.notices = world.Dup(), world.Dup()
-        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
-        self.timeout = timeout
+        self.rank, self.size = world.Get_rank(), world.Get_size()
+        self.timeout, self.notices = timeout, None
         self._sent: list[Any] = []
+        notices, request = world.Idup()  # collectives themselves: waited for with the timeout
+        self.wait(request, "init_process_group (duplicating COMM_WORLD)")
+        self.comm, request = world.Idup()
+        self.wait(request, "init_process_group (duplicating COMM_WORLD)")
+        self.notices = notices
         self._ops = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX}
 
     # ------------------------------------------------------------------ arrays
@@ -104,7 +108,8 @@ class MpiGroup(ProcessGroup):
             now = time.monotonic()
             if now >= check_at:  # the notices and the clock, every few milliseconds
                 check_at = now + 0.005
-                if gone is None and self.notices.Iprobe(MPI.ANY_SOURCE, FAULT_TAG, status):
+                if gone is None and self.notices is not None and self.notices.Iprobe(MPI.ANY_SOURCE, FAULT_TAG,
+                                                                                      status):
                     source = status.Get_source()
                     gone = f"rank {source} {self.notices.recv(source=source, tag=FAULT_TAG)}"
                     give_up = min(give_up, now + GRACE)
@@ -119,6 +124,8 @@ class MpiGroup(ProcessGroup):
 
     def notify_others(self, reason: str) -> None:
         """Tell every other rank that this one is leaving (they read it while they wait)."""
+        if self.notices is None:
+            return
         for k in range(self.size):
             if k != self.rank:
                 self._sent.append(self.notices.isend(reason, dest=k, tag=FAULT_TAG))
