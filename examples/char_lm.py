@@ -99,6 +99,9 @@ def start_distributed(args: Any) -> None:
     """Join the mpiexec job; ranks other than 0 print nothing (their stdout goes nowhere)."""
     tr.distributed.init_process_group("mpi")
     args.rank, args.world = tr.distributed.get_rank(), tr.distributed.get_world_size()
+    if args.batch < args.world:
+        raise SystemExit(f"--batch {args.batch} with {args.world} processes: expected at least one sentence "
+                         "(or stream) per process")
     if args.rank != 0:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     print(f"distributed: {args.world} process(es) over MPI, each on its share of every batch of {args.batch}")
