@@ -38,6 +38,9 @@ The API (kept small and stable; other examples import it):
 ``cli(main)``
     ``if __name__ == "__main__": cli(main)``: runs ``main(sys.argv[1:])`` and turns a
     failed learning check into exit status 1 with the message on stderr.
+``shard(args) -> slice``
+    This process's items of a batch (its sentences, its streams) under ``--distributed``:
+    every ``args.world``-th from ``args.rank`` on; all of them in a single process.
 ``INSTALL_HINT``
     The command that installs the optional libraries the examples use.
 
@@ -212,6 +215,12 @@ def save_figure(fig: Any, out_dir: str, name: str) -> str:
     plt.close(fig)
     print(f"saved {path}")
     return path
+
+
+def shard(args: argparse.Namespace) -> slice:
+    """Process ``args.rank``'s items: every ``world``-th from ``rank`` on (dealt like cards, so a
+    batch sorted by length gives every process a similar share of the work)."""
+    return slice(getattr(args, "rank", 0), None, getattr(args, "world", 1))
 
 
 # ---------------------------------------------------------------------------- checks

@@ -46,6 +46,12 @@ Speed: --stream trains through tr.jit (each chunk's step recorded once, then rep
 shape at nearly every step, and there recording costs more than replaying saves. The
 final line "training speed" gives characters per second of the training steps.
 
+--distributed trains as one of N processes started by `mpiexec -n N python
+examples/char_lm.py --distributed ...`: each process takes its share of every batch
+(sentences or streams), nn.parallel.DistributedDataParallel averages the gradients,
+weighted by the shares' sizes, so the N processes take the steps one process would;
+progress is printed by rank 0 only (the train loss and speed over all processes).
+
 Files: corpus.py gathers the text, char_model.py is the network and its sampler,
 sentence_trainer.py the notes' (x, y) pairs and J, stream_trainer.py the --stream loop; --save writes a tr.save_checkpoint file (model,
 Adam, RNG, step; vocabulary and architecture as extras) that --resume continues.
@@ -58,11 +64,14 @@ Examples:
   python examples/char_lm.py --text ../shared/data/tinyshakespeare.txt --stream
   python examples/char_lm.py --save lm.npz --steps 500        # then: --resume lm.npz --steps 1000
   python examples/char_lm.py --quick                          # the test-suite's run (~15 s)
+  mpiexec -n 2 python examples/char_lm.py --distributed --quick   # the same run on 2 processes
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from typing import Any
 
@@ -81,7 +90,28 @@ QUICK_FRACTION = 0.40  # --quick: validation nats/char must end at least 40 % be
 # --------------------------------------------------------------------------- training
 def build_model(args: Any, V: int, device: str) -> tuple[CharLM, Any]:
     model = CharLM(V, args.model, args.hidden, args.layers, args.embed, device)
+    if args.distributed:  # rank 0's weights everywhere; backward() averages the gradients
+        model = tr.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=args.bucket_mb)
     return model, optim.Adam(list(model.parameters()), lr=args.lr)
+
+
+def start_distributed(args: Any) -> None:
+    """Join the mpiexec job; ranks other than 0 print nothing (their stdout goes nowhere)."""
+    tr.distributed.init_process_group("mpi")
+    args.rank, args.world = tr.distributed.get_rank(), tr.distributed.get_world_size()
+    if args.batch < args.world:
+        raise SystemExit(f"--batch {args.batch} with {args.world} processes: expected at least one sentence "
+                         "(or stream) per process")
+    if args.rank != 0:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    print(f"distributed: {args.world} process(es) over MPI, each on its share of every batch of {args.batch}")
+
+
+def total(*values: float) -> list[float]:
+    """The sums over all processes (the loss and characters of the whole step, for the log)."""
+    t = tr.Tensor(list(values), dtype="float64")
+    tr.distributed.all_reduce(t)
+    return t.tolist()
 
 
 
@@ -93,7 +123,8 @@ def save_checkpoint(path: str, model: CharLM, opt: Any, step: int, vocab: Vocab,
     starts at its position from a blank state."""
     config = {key: getattr(args, key) for key in ("model", "hidden", "layers", "embed", "stream")}
     extra = {"vocab": "".join(vocab.chars), "config": config, "history": history, "stream_position": position}
-    tr.save_checkpoint(path, model, opt, step=step, extra=extra)
+    (tr.distributed.save_checkpoint if args.distributed else tr.save_checkpoint)(path, model, opt, step=step,
+                                                                               extra=extra)
 
 
 def read_checkpoint(path: str, args: Any) -> dict[str, Any]:
@@ -159,6 +190,8 @@ def train(args: Any, device: str) -> dict[str, Any]:
     while step < args.steps:
         t0 = time.perf_counter()
         loss_sum, chars = run.train_step(step)
+        if args.distributed:
+            loss_sum, chars = total(loss_sum, chars)
         seconds += time.perf_counter() - t0  # training steps only: not validation or sampling
         step += 1
         window_loss, window_chars, chars_seen = window_loss + loss_sum, window_chars + chars, chars_seen + chars
@@ -187,7 +220,7 @@ def train(args: Any, device: str) -> dict[str, Any]:
     print(f"\nheld-out validation loss: {final_val:.3f} nats/char ({final_val / math.log(2):.3f} bits/char); "
           f"uniform guess log V = {log_v:.3f}; at the start {history['val'][0]:.3f}")
     mode = "stream, truncated BPTT" if args.stream else "sentences with <start>/<end>"
-    plot = plot_curves(history, log_v, f"char_lm: {args.model}, {mode}, {source}", args.out_dir,
+    plot = None if getattr(args, "rank", 0) else plot_curves(history, log_v, f"char_lm: {args.model}, {mode}, {source}", args.out_dir,
                        "char_lm_stream_loss.png" if args.stream else "char_lm_loss.png")
     return {"val": final_val, "val_start": history["val"][0], "log_v": log_v, "steps": step,
             "history": history, "plot": plot, "samples": run.last_samples}
@@ -228,6 +261,10 @@ def parse(argv: list[str] | None) -> Any:
     parser.add_argument("--save", default=None, help="write a checkpoint (.npz) here at every evaluation")
     parser.add_argument("--resume", default=None, help="continue from a checkpoint written by --save")
     parser.add_argument("--no-bar", action="store_true", help="no progress bar")
+    parser.add_argument("--distributed", action="store_true",
+                        help="one of the processes of `mpiexec -n N`: each takes its share of every batch")
+    parser.add_argument("--bucket-mb", type=float, default=0.1,
+                        help="--distributed: megabytes of gradients per all-reduce (default 0.1)")
     parser.add_argument("--jit", action="store_true",
                         help="sentence mode: train through tr.jit (T padded to a multiple of 16, no lengths). "
                         "Off by default there: batches change shape at nearly every step, so recording costs more "
@@ -245,8 +282,12 @@ def parse(argv: list[str] | None) -> Any:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
+    if args.distributed:
+        start_distributed(args)
     device = _common.setup(args)
     metrics = train(args, device)
+    if args.distributed:
+        tr.distributed.destroy_process_group()
     if args.quick:
         bar = (1 - QUICK_FRACTION) * metrics["log_v"]
         _common.check(metrics["val"] <= bar,

@@ -91,6 +91,9 @@ class SentenceTrainer:
         rng = random.Random(self.args.seed * 1_000_003 + step)  # batch = f(seed, step): resumable
         first = rng.randrange(len(self.train) - q + 1)
         sentences = self.train[first:first + q]
+        if self.args.distributed:  # this process's share; the average is weighted by the shares' sizes
+            sentences = sentences[_common.shard(self.args)]
+            q = self.model.sample_count = len(sentences)
         if not self.args.jit or self.args.no_jit:  # default: the notes' way, on the tape: the layer gets the lengths
             J, n_chars = sentence_loss(self.model, make_batch(sentences, self.device))
             self.opt.zero_grad()

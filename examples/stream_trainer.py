@@ -29,6 +29,9 @@ class StreamTrainer:
                  device: str) -> None:
         self.args, self.model, self.opt, self.vocab, self.device = args, model, opt, vocab, device
         self.train = self._streams(train_text, args.batch)
+        if args.distributed:  # this process reads its share of the B streams (the loss: its mean per character)
+            self.train = self.train[:, _common.shard(args)]
+            model.sample_count = self.train.shape[1]  # the average over processes, weighted by streams
         self.val = self._streams(val_text, 8)
         self.state: Any = None
         self.position = 0

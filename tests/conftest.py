@@ -57,6 +57,29 @@ def _seed() -> None:
     tr.manual_seed(0)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     reason = _cuda_skip_reason()
-    return "cuda backend: " + (reason if reason else "CuPy and a GPU found; the cuda suite runs")
+    return ["cuda backend: " + (reason if reason else "CuPy and a GPU found; the cuda suite runs"),
+            "distributed: " + _mpi_status()]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Shown with -q too: why the multi-process tests skipped, when they did."""
+    status = _mpi_status()
+    if "skip" in status:
+        terminalreporter.write_line("distributed: " + status)
+
+
+def _mpi_status() -> str:
+    """Whether the multi-process tests (tests/distributed, mpiexec -n 2) can run, and if not why."""
+    try:
+        import mpi4py
+    except ImportError:
+        return "mpi4py is not installed, so the multi-process tests skip (pip install -e '.[distributed]')"
+    import shutil
+
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = beside if os.path.exists(beside) else shutil.which("mpiexec")
+    if found is None:
+        return f"mpi4py {mpi4py.__version__} but no mpiexec, so the multi-process tests skip"
+    return f"mpi4py {mpi4py.__version__} and {found}; the multi-process tests run"

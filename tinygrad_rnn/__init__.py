@@ -3,7 +3,7 @@
 The public names of ../shared/API.md, and nothing else.
 """
 
-from . import nn, optim, utils
+from . import distributed, nn, optim, utils
 from .autograd import grad
 from .backend import cuda_available
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "cat", "from_numpy", "nn", "optim", "cuda_available", "detect_anomaly", "enable_grad", "get_rng_state", "grad",
     "gradcheck", "gradgradcheck", "is_grad_enabled", "jit", "load", "load_checkpoint", "manual_seed", "no_grad", "save",
-    "save_checkpoint",
+    "save_checkpoint", "distributed",
     "set_grad_enabled", "set_rng_state", "stack", "where",
     "Generator", "utils",
 ]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from heapq import heappop
 from typing import TYPE_CHECKING, Any
 
+from . import ready_hooks
 from .config import (
     VERSION_CLOCK,
     anomaly_context,
@@ -32,13 +33,14 @@ from .config import (
     using,
 )
 from .grad_buffers import GradBuffers
+from .ready_hooks import ReadyLeaves
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 # Grad mode and anomaly mode live in ``config``; they are part of this module's API too.
 __all__ = [
-    "Function", "RemovableHandle", "backward", "grad", "anomaly_context", "detect_anomaly", "enable_grad", "is_anomaly_enabled",
+    "Function", "RemovableHandle", "backward", "grad", "queue_callback", "anomaly_context", "detect_anomaly", "enable_grad", "is_anomaly_enabled",
     "is_grad_enabled", "no_grad", "set_grad_enabled",
 ]
 
@@ -113,6 +115,9 @@ def backward(
     is always created after the tensors it is computed from, so when it is popped every
     use of it has already sent back its share of the gradient. That is a reverse
     topological order, found without recursion and without a separate sorting pass.
+    (Leaves with gradient-ready hooks are finished earlier, as soon as the walk has
+    passed their first use: see ``ready_hooks.py``. Callbacks queued by hooks with
+    :func:`queue_callback` run when the walk is done.)
 
     Args:
         root: the tensor to differentiate (usually the loss).
@@ -132,10 +137,19 @@ def backward(
     buffers.add(root, grad)  # every tensor's first gradient also puts it on buffers.heap
     fast = not (create_graph or config.anomaly)
     clock = VERSION_CLOCK  # (a local name: read at every node)
-    with using(grad_enabled=create_graph):
+    # Leaves with gradient-ready hooks are finished as soon as their last use is done (ready_hooks.py).
+    ready = ReadyLeaves.plan(root) if accumulate and not wanted else None
+    due = ready.next_due if ready is not None else -1
+    with using(grad_enabled=create_graph, callbacks=[]):
         while buffers.heap:
             t = heappop(buffers.heap)[1]  # the newest tensor still waiting: all its uses are done
+            if t._seq < due:  # the walk is past the first use of some hooked leaves
+                for leaf in ready.passed(t._seq):
+                    _finish_leaf(leaf, buffers, create_graph)
+                due = ready.next_due
             grad = buffers.pop(t)  # dL/dt, summed over those uses
+            if grad is None:  # a hooked leaf, finished above
+                continue
             if id(t) in wanted:
                 if stop_at_capture:
                     captured[id(t)] = grad  # the caller goes on from here (hooks run there)
@@ -147,6 +161,8 @@ def backward(
             if accumulate and (fn is None or t._retain):
                 accumulate_into(t, grad, private=not create_graph and not buffers.last_owned)
             if fn is None:
+                if ready_hooks._HOOKS and accumulate:  # a hooked leaf the plan did not cover (the root itself)
+                    ready_hooks.run(t)
                 continue
             if fn.clock != clock[0]:  # some tensor changed in place since fn was recorded
                 check_versions(fn, t)
@@ -155,7 +171,37 @@ def backward(
             else:
                 grads = _checked_backward(fn, grad, t) if config.anomaly else fn.backward(grad, t)
                 buffers.add_all(fn.inputs, grads)
+        for leaf in ready.passed(-1) if ready is not None else ():
+            _finish_leaf(leaf, buffers, create_graph)
+        while config.callbacks:  # queue_callback(): e.g. wait for the gradients sent to other processes
+            config.callbacks.pop(0)()
     return captured
+
+
+def queue_callback(fn: Callable[[], None]) -> None:
+    """Call ``fn()`` once the running backward pass has finished its walk (PyTorch's
+    ``queue_callback``): a gradient hook that started work (sending a gradient to other
+    processes) queues the wait for it here.
+
+    Raises:
+        RuntimeError: called outside a backward pass (not from a hook).
+    """
+    if config.callbacks is None:
+        raise RuntimeError("queue_callback(): no backward pass is running; expected a call from a gradient hook")
+    if not callable(fn):
+        raise TypeError(f"queue_callback(): fn is a {type(fn).__name__}; expected a callable fn()")
+    config.callbacks.append(fn)
+
+
+def _finish_leaf(t: Tensor, buffers: GradBuffers, create_graph: bool) -> None:
+    """A hooked leaf whose every use is done: accumulate its gradient now, then run its hooks."""
+    grad = buffers.pop(t)
+    if grad is None:  # no use sent one back
+        return
+    if t._hooks:
+        grad = _run_hooks(t, grad)
+    accumulate_into(t, grad, private=not create_graph and not buffers.last_owned)
+    ready_hooks.run(t)
 
 
 def seed_grad(root: Tensor, grad: Any) -> Tensor:

@@ -33,6 +33,7 @@ class _Config(threading.local):
         self.labels: list[str] = []  # what recurrent layers say they are running
         self.in_backward: Any = None  # anomaly mode: the op whose backward is running
         self.scalars: dict[tuple, Any] = {}  # cached 0-d constants for Python numbers
+        self.callbacks: list | None = None  # inside a backward pass: what runs when its walk ends
 
     @property
     def grad_enabled(self) -> bool:

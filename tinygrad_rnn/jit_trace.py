@@ -39,6 +39,19 @@ def refuse(what: str) -> RuntimeError:
     )
 
 
+def call(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` now; inside a recording, also one step that every replay runs again.
+
+    For calls whose results do not come from array primitives of this process: a
+    collective of ``tr.distributed`` returns what the other processes sent. ``fn`` takes
+    backend arrays (or tuples of them) and returns an array, a tuple of arrays, or None.
+    """
+    rec = Recorder.current
+    if rec is None or rec.suspended:
+        return fn(*args)
+    return rec.record("call", fn, args, {})
+
+
 class GuardFailed(Exception):
     """Raised by a replayed check whose values differ from the recorded ones: record again."""
 

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from . import autograd
+from . import autograd, ready_hooks
 from .backend import backend_of, get_backend, host
 from .config import ANOMALY, RECORD, VERSION_CLOCK, config
 from .ops.activation import ActivationOps
@@ -286,6 +286,22 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
             self._hooks = []
         self._hooks.append(fn)
         return autograd.RemovableHandle(self._hooks, fn)
+
+    def register_post_accumulate_grad_hook(self, fn: Callable[[Tensor], None]) -> Any:
+        """Call ``fn(self)`` in each backward pass once this leaf's ``.grad`` holds that pass's
+        total: as soon as its last use is done, before the walk ends (see ``ready_hooks.py``).
+        Data-parallel training starts sending gradients from here. Returns a handle with ``.remove()``.
+
+        Raises:
+            RuntimeError: the tensor is not a leaf that requires grad.
+        """
+        if not self.requires_grad or self._ctx is not None:
+            raise RuntimeError(f"register_post_accumulate_grad_hook() on a tensor of shape {self.shape} that is "
+                               f"{'not a leaf' if self._ctx is not None else 'not requiring grad'}; expected a leaf "
+                               "with requires_grad=True (only leaves accumulate .grad)")
+        if not callable(fn):
+            raise TypeError(f"register_post_accumulate_grad_hook(): fn is a {type(fn).__name__}; expected fn(tensor)")
+        return ready_hooks.register(self, fn)
 
     def zero_grad(self) -> None:
         self.grad = None

@@ -20,8 +20,14 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-def run_example(args: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
-    """``python <args>`` from the project root, one BLAS thread, output captured."""
+def run_example(args: list[str], timeout: float = 180, processes: int | None = None) -> subprocess.CompletedProcess:
+    """``python <args>`` from the project root, one BLAS thread, output captured; with ``processes``,
+    under ``mpiexec -n processes`` (the test is skipped, saying why, without mpi4py or mpiexec)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    command = [sys.executable, *args]
+    if processes is not None:
+        sys.path.insert(0, str(ROOT / "tests" / "distributed"))
+        from mpi_launch import environment, mpiexec
+
+        command, env = [mpiexec(), "-n", str(processes), *command], environment()
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

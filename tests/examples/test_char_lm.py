@@ -131,3 +131,31 @@ def test_stream_quick_mode_learns_on_the_tape_too(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "check passed: validation loss" in result.stdout
     assert "chars/s through the tape" in result.stdout
+
+
+def _final_validation(stdout: str) -> float:
+    return float(stdout.split("held-out validation loss: ")[1].split()[0])
+
+
+@pytest.mark.slow
+def test_distributed_stream_takes_the_single_process_steps(tmp_path: Path) -> None:
+    """mpiexec -n 2 ... --stream --distributed (tr.jit steps): each rank reads half the streams; the
+    run ends where one process ends (float32: to rounding), and only rank 0 prints. (Sentence
+    mode: the --quick run below.)"""
+    args = ["examples/char_lm.py", *TINY, "--steps", "6", "--stream", "--bptt", "16", "--batch", "4", "--limit", "400",
+            "--out-dir", str(tmp_path)]
+    two = run_example([*args, "--distributed"], processes=2)
+    assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
+    one = run_example(args)
+    assert one.returncode == 0, one.stdout[-3000:] + one.stderr[-3000:]
+    assert two.stdout.count("held-out validation loss") == 1
+    assert "distributed: 2 process(es) over MPI" in two.stdout
+    assert _final_validation(two.stdout) == pytest.approx(_final_validation(one.stdout), abs=2e-3)
+
+
+@pytest.mark.slow
+def test_distributed_quick_mode_learns_under_mpiexec(tmp_path: Path) -> None:
+    result = run_example(["examples/char_lm.py", "--quick", "--distributed", "--no-bar", "--out-dir", str(tmp_path)],
+                         processes=2, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.count("check passed: validation loss") == 1  # rank 0 only

@@ -41,3 +41,21 @@ class CupyBackend(Backend):
 
     def from_numpy(self, host: Any) -> Any:
         return cp.asarray(host)
+
+    # ------------------------------------------------- NCCL (tr.distributed)
+    def nccl_unique_id(self) -> tuple[int, ...]:
+        from . import nccl
+
+        return nccl.unique_id()
+
+    def nccl_communicator(self, size: int, uid: tuple[int, ...], rank: int) -> Any:
+        from . import nccl
+
+        return nccl.Communicator(size, uid, rank)
+
+    def device_count(self) -> int:
+        return cp.cuda.runtime.getDeviceCount()
+
+    def use_device(self, index: int) -> None:
+        """Make GPU ``index`` current (one GPU per process in a distributed job)."""
+        cp.cuda.Device(index).use()

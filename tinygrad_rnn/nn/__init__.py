@@ -1,6 +1,6 @@
 """Layers, losses, initialisers and utilities, built from Tensor ops only."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
@@ -28,4 +28,5 @@ __all__ += [
     "ModuleDict", "Dropout", "Identity", "Flatten", "Unflatten",
     "Tanh", "ReLU", "Sigmoid", "GELU", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "parallel",
 ]

@@ -9,13 +9,14 @@ Datasets (:class:`Dataset`, :class:`TensorDataset`, :class:`Subset`, ...), sampl
         output, h_n = gru(x, lengths=lengths)
 """
 
+from ...distributed.sampler import DistributedSampler
 from .collate import default_collate, default_convert, pad_collate
 from .dataloader import DataLoader
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 __all__ = [
-    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset", "RandomSampler",
     "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
     "default_convert", "pad_collate", "random_split",
 ]
