@@ -123,7 +123,8 @@ def test_missing_file_raises_file_not_found(tmp_path: pathlib.Path) -> None:
 @pytest.mark.parametrize(("state", "message"), [
     ([np.ones(1)], "save: expected a dict of name -> Tensor, got list"),
     ({1: np.ones(1)}, "save: key 1 is a int; expected str"),
-    ({"a": [1.0, 2.0]}, "save: entry 'a' is a list; expected a Tensor, an array or a number"),
+    ({"a": [1.0, {"b": object()}]}, r"save: the entry 'a.1.b' is a object; expected a Tensor, an array, a number"),
+    ({"a": {(1, 2): 3}}, r"save: the key \(1, 2\) under 'a' is a tuple; expected str or int keys"),
 ])
 def test_save_refuses_what_it_cannot_store(tmp_path: pathlib.Path, state, message) -> None:
     with pytest.raises(TypeError, match=message):

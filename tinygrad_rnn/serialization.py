@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from . import nested
 from .backend import backend_of, host, npz
 from .tensor import Tensor
 
@@ -46,17 +47,23 @@ def save(state_dict: dict[str, Any], path: str | bytes | os.PathLike) -> None:
 
     The file is written to a temporary name, fsync'ed and renamed, so a crash in the
     middle of a save leaves any previous file at ``path`` intact. Every str key round
-    trips exactly, whatever characters it holds.
+    trips exactly, whatever characters it holds. A nested dict (an optimizer's or a
+    scheduler's ``state_dict()``, or ``{"model": ..., "optimizer": ..., "epoch": 3}``)
+    is stored leaf by leaf with its nesting (see :mod:`tinygrad_rnn.nested`), and
+    :func:`load` gives it back as it was.
 
     Raises:
-        TypeError: ``state_dict`` is not a dict of str -> Tensor/array/number, or
-            ``path`` is not a file name.
+        TypeError: ``state_dict`` is not a dict of str -> Tensor/array/number (or of
+            dicts, lists, tuples, strings and None around those), or ``path`` is not a
+            file name.
         FileNotFoundError: the folder of ``path`` does not exist.
         PermissionError: ``path`` is read-only (as ``torch.save`` refuses).
     """
     path = fspath("save", path)
     if not isinstance(state_dict, dict):
         raise TypeError(f"save: expected a dict of name -> Tensor, got {type(state_dict).__name__}")
+    if nested.is_nested(state_dict):  # an optimizer's state dict, {"model": ..., "epoch": 3}, ...
+        state_dict = nested.flatten(state_dict)
     entries = []
     for name, value in state_dict.items():
         if not isinstance(name, str):
@@ -85,7 +92,8 @@ def read_archive(fn: str, path: Any, max_bytes: int | None) -> tuple[str, dict[s
 
 
 def load(path: str | bytes | os.PathLike, max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict[str, Any]:
-    """Read a file written by :func:`save`: ``{name: numpy.ndarray}`` with the saved keys.
+    """Read a file written by :func:`save`: ``{name: numpy.ndarray}`` with the saved keys
+    (a nested dict comes back nested, its numbers, strings and None as Python values).
 
     Never unpickles: object arrays are refused. Files written by ``numpy.savez`` (and
     by older versions of :func:`save`) load too, under NumPy's names.
@@ -103,4 +111,5 @@ def load(path: str | bytes | os.PathLike, max_bytes: int | None = DEFAULT_MAX_BY
             (CRC error, sizes that disagree, an unsupported compression method), or is
             larger than ``max_bytes``; the message names the file and the member.
     """
-    return read_archive("load", path, max_bytes)[1]
+    path, arrays, _ = read_archive("load", path, max_bytes)
+    return nested.unflatten(arrays, f"load: {path!r}") if nested.TREE in arrays else arrays
