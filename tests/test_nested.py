@@ -60,6 +60,7 @@ def test_tr_save_and_load_nested_dicts(tmp_path: pathlib.Path) -> None:
     assert_same(loaded, checkpoint)
     fresh = optim.Adam(nn.Linear(3, 2).parameters())
     fresh.load_state_dict(loaded["optimizer"])
+    assert_same(fresh.state_dict(), opt.state_dict())
 
     tr.save({"w": np.ones(2), "n": 3}, tmp_path / "flat.npz")  # a flat dict: no nesting entry, as before
     with np.load(tmp_path / "flat.npz") as plain:

@@ -7,7 +7,9 @@ read without pickle) whose entries have flat names:
 ==============================  ==================================================
 ``tinygrad_rnn_checkpoint``     the marker: the format version (an int)
 ``model/<parameter name>``      ``model.state_dict()``
-``optim/<key>``                 ``optimizer.state_dict()`` (moments, step counts, lr)
+``optim/<path>``                ``optimizer.state_dict()`` (moments, step counts, lr),
+                                leaf by leaf (``optim/state.0.exp_avg``), with its
+                                nesting in ``optim/__tinygrad_rnn_tree__``
 ``rng``                         the library generator's state, as JSON text
 ``meta/step``                   the step counter (absent when not given)
 ``meta/extra``                  the plain-Python extras, as JSON text
@@ -15,8 +17,9 @@ read without pickle) whose entries have flat names:
 ==============================  ==================================================
 
 Resuming from a checkpoint continues the run bit for bit: parameters, the optimizer's
-state (Adam's moments and step count) and the generator (dropout masks, shuffled
-batches) are all as they were when it was saved.
+state (Adam's moments and step count, each group's lr) and the generator (dropout
+masks, shuffled batches) are all as they were when it was saved. Version 1 files (the
+optimizer's earlier flat state dict) still load.
 
 Example:
     >>> import os, tempfile
@@ -36,13 +39,14 @@ import json
 import os
 from typing import Any
 
+from . import nested
 from . import random as _random
 from .backend import backend_of, host
 from .serialization import DEFAULT_MAX_BYTES, read_archive, save
 from .tensor import Tensor
 
 MARKER = "tinygrad_rnn_checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the optimizer's state dict in PyTorch's nested layout
 
 
 def _text(value: str) -> Any:
@@ -116,7 +120,10 @@ def save_checkpoint(
                 f"save_checkpoint: {what} is a {type(obj).__name__}; expected an object with state_dict() "
                 f"(an nn.Module for model, a tr.optim optimizer for optimizer) or None"
             )
-        entries.update({prefix + key: value for key, value in obj.state_dict().items()})
+        state = obj.state_dict()
+        if what == "optimizer":  # nested: stored leaf by leaf with the nesting, rebuilt by load_checkpoint
+            state = nested.flatten(state, f"save_checkpoint: {what}")
+        entries.update({prefix + key: value for key, value in state.items()})
     if step is not None:
         if isinstance(step, bool) or not isinstance(step, int):
             raise TypeError(f"save_checkpoint: step={step!r} is a {type(step).__name__}; expected an int or None")
@@ -172,6 +179,13 @@ class _Entries:
             raise ValueError(f"{self.where(key)}: holds JSON {type(data).__name__}; expected a JSON object")
         return data
 
+    def nested(self, prefix: str) -> dict[str, Any]:
+        """A section saved by :func:`nested.flatten` (rebuilt), or a version-1 flat section as it is."""
+        section = _section(self.arrays, prefix)
+        if nested.TREE not in section:
+            return section
+        return nested.unflatten(section, self.where(prefix + nested.TREE))
+
     def step(self) -> int | None:
         if "meta/step" not in self.arrays:
             return None
@@ -217,7 +231,7 @@ def load_checkpoint(
     Returns:
         ``{"step": int or None, "extra": {name: value}, "model_state": {...},
         "optimizer_state": {...}}``: the step counter, the extras (arrays as
-        ``numpy.ndarray``, the rest as saved), and the raw state dicts.
+        ``numpy.ndarray``, the rest as saved), and the state dicts.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -229,7 +243,8 @@ def load_checkpoint(
         KeyError: the model's or the optimizer's keys do not match (all are named).
     """
     entries = _Entries(path, max_bytes)
-    model_state, optim_state = _section(entries.arrays, "model/"), _section(entries.arrays, "optim/")
+    model_state = _section(entries.arrays, "model/")
+    optim_state = entries.nested("optim/")
     for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state)):
         if obj is not None and not state:
             raise ValueError(
@@ -244,17 +259,19 @@ def load_checkpoint(
         except (TypeError, ValueError, KeyError, OverflowError) as e:
             raise ValueError(f"{entries.where('rng')}: the generator refuses this state ({e!r}); "
                              "expected the state written by tr.save_checkpoint") from None
-    before = model.state_dict() if model is not None else None
     if model is not None:
-        entries.check_model(model, model_state, before)
-        model.load_state_dict(model_state)
-    if optimizer is not None:
-        try:
-            optimizer.load_state_dict(optim_state)  # all or nothing itself
-        except Exception:
-            if model is not None:
-                model.load_state_dict(before)  # put the model back as it was
-            raise
+        entries.check_model(model, model_state, model.state_dict())
+    undo: list[Any] = []  # each load is all or nothing itself; a later failure puts the earlier ones back
+    try:
+        for obj, state in ((model, model_state), (optimizer, optim_state)):
+            if obj is not None:
+                before = obj.state_dict()
+                obj.load_state_dict(state)
+                undo.append((obj, before))
+    except Exception:
+        for obj, before in reversed(undo):
+            obj.load_state_dict(before)
+        raise
     if rng is not None:
         _random.set_rng_state(rng)
     extra.update(_section(entries.arrays, "extra/"))

@@ -214,10 +214,11 @@ def _patch_python() -> list[Callable[[], None]]:
 
 
 def _clearing(zero_grad: Callable) -> Callable:
-    def clearing(obj: Any) -> None:
-        params = obj.params if hasattr(obj, "params") else obj.parameters() if hasattr(obj, "parameters") else [obj]
-        Recorder.current.cleared.update(id(p) for p in params)
-        zero_grad(obj)
+    def clearing(obj: Any, *args: Any, **kwargs: Any) -> None:
+        if (args[0] if args else kwargs.get("set_to_none", True)):  # zeros instead of None: the old grad is read
+            params = obj.params if hasattr(obj, "params") else obj.parameters() if hasattr(obj, "parameters") else [obj]
+            Recorder.current.cleared.update(id(p) for p in params)
+        zero_grad(obj, *args, **kwargs)
     return clearing
 
 
@@ -228,6 +229,10 @@ class _Region:
         self.opt, self.step = opt, step
 
     def __call__(self, *grads: Any) -> None:
+        if len(self.opt.params) != len(grads):
+            raise RuntimeError(f"tr.jit: the optimizer holds {len(self.opt.params)} parameters but had {len(grads)} "
+                               "when the step was recorded (add_param_group?); expected fn.reset() after changing "
+                               "the optimizer's parameters")
         for p, g in zip(self.opt.params, grads, strict=True):
             if g is not _KEEP:
                 p.grad = None if g is None else Tensor._make(g, p.backend)
@@ -235,10 +240,14 @@ class _Region:
 
 
 def _eager_step(step: Callable) -> Callable:
-    def eager_step(opt: Any) -> None:
+    def eager_step(opt: Any, closure: Callable | None = None) -> Any:
         rec = Recorder.current
         if rec is None or rec.suspended:
-            return step(opt)
+            return step(opt, closure)
+        if closure is not None:
+            raise RuntimeError("tr.jit: opt.step(closure) inside a jitted function; the closure's forward and "
+                               "backward would run outside the recording. Expected the loss, backward() and "
+                               "opt.step() written out in the function")
         grads = [None if p.grad is None else p.grad._data if type(p.grad._data) is TracedArray else _KEEP
                  for p in opt.params]
         touched = [*opt.params, *(p.grad for p in opt.params if p.grad is not None),

@@ -20,6 +20,7 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, checkpoint, nn, optim
+from tinygrad_rnn.nested import flatten
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -128,7 +129,7 @@ def test_checkpoint_holds_model_optimizer_rng_step_and_extras(device: str, tmp_p
     assert info["extra"]["best"].tolist() == [0.0, 1.0, 2.0] and info["extra"]["ema"].tolist() == [1.0, 2.0]
     for name, value in fresh.state_dict().items():
         np.testing.assert_array_equal(value, expected_params[name], err_msg=name)
-    got_opt = fresh_opt.state_dict()
+    got_opt, expected_opt = flatten(fresh_opt.state_dict()), flatten(expected_opt)  # leaf by leaf
     assert got_opt.keys() == expected_opt.keys() and fresh_opt.lr == 0.01
     for key, value in expected_opt.items():
         np.testing.assert_array_equal(got_opt[key], value, err_msg=key)
@@ -170,7 +171,7 @@ def test_a_mismatched_model_or_optimizer_changes_nothing(tmp_path: pathlib.Path)
     target = nn.Linear(2, 3)
     before = target.state_dict()
     mismatched = optim.Adam(target.parameters())  # Adam's keys, not SGD's
-    with pytest.raises(KeyError, match="Adam.load_state_dict: missing keys"):
+    with pytest.raises(KeyError, match=r"Adam.load_state_dict: param_groups\[0\] has missing keys"):
         tr.load_checkpoint(path, target, mismatched)
     for name, value in target.state_dict().items():  # the model was put back as it was
         np.testing.assert_array_equal(value, before[name], err_msg=name)
@@ -187,6 +188,23 @@ def test_save_checkpoint_refuses_bad_arguments(tmp_path: pathlib.Path) -> None:
     with pytest.raises(TypeError, match="neither an array nor plain Python data"):
         tr.save_checkpoint(path, extra={"f": lambda: 0})
     assert not path.exists()  # nothing half-written by a refused call
+
+
+def test_version_1_checkpoints_still_load(tmp_path: pathlib.Path) -> None:
+    """Version 1 stored the optimizer's earlier flat state dict: {"optim/lr": ..., "optim/state.0.exp_avg": ...}."""
+    model = nn.Linear(2, 1)
+    weight, bias = model.state_dict()["weight"], model.state_dict()["bias"]
+    old = {checkpoint.MARKER: np.array(1), "model/weight": weight, "model/bias": bias, "meta/step": np.array(9),
+           "optim/lr": np.array(0.03), "optim/betas": np.array([0.9, 0.999]), "optim/eps": np.array(1e-8),
+           "optim/weight_decay": np.array(0.0), "optim/state.0.step": np.array(2),
+           "optim/state.0.exp_avg": np.full((1, 2), 0.5, np.float32),
+           "optim/state.0.exp_avg_sq": np.full((1, 2), 0.25, np.float32)}
+    tr.save(old, tmp_path / "v1.npz")
+    fresh = nn.Linear(2, 1)
+    opt = optim.Adam(fresh.parameters())
+    assert tr.load_checkpoint(tmp_path / "v1.npz", fresh, opt)["step"] == 9
+    assert opt.param_groups[0]["lr"] == 0.03 and opt.state[0]["step"] == 2 and opt.state[1] == {}
+    assert opt.state[0]["exp_avg"].tolist() == [[0.5, 0.5]]
 
 
 # -------------------------------------------------------------- exact resume
