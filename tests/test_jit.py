@@ -380,7 +380,7 @@ def test_every_backend_primitive_is_traced_or_refused():
     assert (methods | bound) - set(PRIMITIVES) - set(REFUSED) == dtype_questions
 
 
-# --------------------------------------------------- more optimizers, parameter groups
+# ------------------------------------------- more optimizers, parameter groups, schedules
 def _setup_groups(opt_name: str, device: str = "cpu"):
     tr.manual_seed(7)
     model, head = tr.nn.LSTM(L, H, num_layers=2, device=device), tr.nn.Linear(H, C, device=device)
@@ -388,6 +388,7 @@ def _setup_groups(opt_name: str, device: str = "cpu"):
     opt = {"adamw": lambda: tr.optim.AdamW(groups, lr=0.01, amsgrad=True),
            "rmsprop": lambda: tr.optim.RMSprop(groups, lr=0.01, momentum=0.5, centered=True),
            "adagrad": lambda: tr.optim.Adagrad(groups, lr=0.05, lr_decay=0.01)}[opt_name]()
+    sched = tr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=3, eta_min=1e-3)
 
     def step(x, y):
         opt.zero_grad()
@@ -395,13 +396,14 @@ def _setup_groups(opt_name: str, device: str = "cpu"):
         loss = F.cross_entropy(head(out), y)
         loss.backward()
         opt.step()
+        sched.step()  # Python only: a replay calls it again
         return loss
-    return list(model.parameters()) + list(head.parameters()), opt, step
+    return list(model.parameters()) + list(head.parameters()), opt, step, sched
 
 
 @pytest.mark.parametrize("device", ["cpu", "strict"])
 @pytest.mark.parametrize("opt_name", ["adamw", "rmsprop", "adagrad"])
-def test_new_optimizers_with_groups_replay_bit_identically(opt_name, device):
+def test_new_optimizers_with_groups_and_a_schedule_replay_bit_identically(opt_name, device):
     eager, jitted = _setup_groups(opt_name, device), _setup_groups(opt_name, device)
     fn = tr.jit(jitted[2])
     for i in range(6):
@@ -409,11 +411,36 @@ def test_new_optimizers_with_groups_replay_bit_identically(opt_name, device):
         np.testing.assert_array_equal(fn(x, y).numpy(), eager[2](x, y).numpy())
     assert (fn.records, fn.replays) == (1, 5)
     _assert_same(eager, jitted)
+    assert jitted[3].last_epoch == 6 and jitted[3].state_dict() == eager[3].state_dict()
+    assert [g["lr"] for g in jitted[1].param_groups] == [g["lr"] for g in eager[1].param_groups] != [0.01, 0.005]
+
+
+def test_a_schedule_stepped_between_calls_is_used():
+    eager, jitted = _setup("rnn", "adam"), _setup("rnn", "adam")
+    scheds = [tr.optim.lr_scheduler.StepLR(run[1], step_size=2, gamma=0.5) for run in (eager, jitted)]
+    fn = tr.jit(jitted[2])
+    for i in range(5):
+        x, y = _data(i)
+        eager[2](tr.Tensor(x), tr.Tensor(y))
+        fn(tr.Tensor(x), tr.Tensor(y))
+        for sched in scheds:
+            sched.step()
+    assert fn.replays == 4 and jitted[1].param_groups[0]["lr"] == 0.01 * 0.5**2
+    _assert_same(eager, jitted)
 
 
 def test_what_a_replay_could_not_repeat_is_refused():
     params, opt, step = _setup("elman", "sgd")
+    plateau = tr.optim.lr_scheduler.ReduceLROnPlateau(opt)
     x, y = _data(0)
+
+    def with_metric(x, y):
+        loss = step(x, y)
+        plateau.step(0.5)
+        return loss
+
+    with pytest.raises(RuntimeError, match=r"ReduceLROnPlateau.step\(...\) with an argument"):
+        tr.jit(with_metric)(tr.Tensor(x), tr.Tensor(y))
 
     def with_closure(x, y):
         return opt.step(lambda: step(x, y))

@@ -1,5 +1,6 @@
-"""Training checkpoints: a model, its optimizer, the random-number state and a step
-counter in one ``.npz`` file, so an interrupted run resumes exactly where it stopped.
+"""Training checkpoints: a model, its optimizer and learning-rate scheduler, the
+random-number state and a step counter in one ``.npz`` file, so an interrupted run
+resumes exactly where it stopped.
 
 A checkpoint is an ordinary file of :func:`tinygrad_rnn.save` (written atomically,
 read without pickle) whose entries have flat names:
@@ -10,6 +11,7 @@ read without pickle) whose entries have flat names:
 ``optim/<path>``                ``optimizer.state_dict()`` (moments, step counts, lr),
                                 leaf by leaf (``optim/state.0.exp_avg``), with its
                                 nesting in ``optim/__tinygrad_rnn_tree__``
+``scheduler/<path>``            ``scheduler.state_dict()``, the same way
 ``rng``                         the library generator's state, as JSON text
 ``meta/step``                   the step counter (absent when not given)
 ``meta/extra``                  the plain-Python extras, as JSON text
@@ -17,9 +19,9 @@ read without pickle) whose entries have flat names:
 ==============================  ==================================================
 
 Resuming from a checkpoint continues the run bit for bit: parameters, the optimizer's
-state (Adam's moments and step count, each group's lr) and the generator (dropout
-masks, shuffled batches) are all as they were when it was saved. Version 1 files (the
-optimizer's earlier flat state dict) still load.
+state (Adam's moments and step count, each group's lr), the scheduler's epoch and the
+generator (dropout masks, shuffled batches) are all as they were when it was saved.
+Version 1 files (the optimizer's earlier flat state dict, no scheduler) still load.
 
 Example:
     >>> import os, tempfile
@@ -46,7 +48,7 @@ from .serialization import DEFAULT_MAX_BYTES, read_archive, save
 from .tensor import Tensor
 
 MARKER = "tinygrad_rnn_checkpoint"
-FORMAT_VERSION = 2  # 2: the optimizer's state dict in PyTorch's nested layout
+FORMAT_VERSION = 2  # 2: nested optimizer state dicts and schedulers
 
 
 def _text(value: str) -> Any:
@@ -86,8 +88,9 @@ def save_checkpoint(
     optimizer: Any = None,
     step: int | None = None,
     extra: dict[str, Any] | None = None,
+    scheduler: Any = None,
 ) -> None:
-    """Write a model, an optimizer, the RNG state, a step counter and extras to ``path``.
+    """Write a model, an optimizer, a scheduler, the RNG state, a step counter and extras to ``path``.
 
     Everything goes into one ``.npz`` file through :func:`tinygrad_rnn.save`, which
     writes a temporary file, fsyncs it and renames it over ``path``: a run killed in
@@ -103,25 +106,30 @@ def save_checkpoint(
         extra: anything else to keep: ``{name: value}`` where a value is a Tensor or
             an array (saved as an array) or plain Python data such as numbers,
             strings, lists and dicts (saved as JSON).
+        scheduler: a learning-rate scheduler from ``tr.optim.lr_scheduler`` (its
+            ``state_dict()``), or None.
 
     Raises:
-        TypeError: ``model`` or ``optimizer`` has no ``state_dict()``, ``step`` is not
-            an int, or an ``extra`` value is neither an array nor JSON-able.
+        TypeError: ``model``, ``optimizer`` or ``scheduler`` has no ``state_dict()`` (or
+            a scheduler's state holds something a file cannot), ``step`` is not an int,
+            or an ``extra`` value is neither an array nor JSON-able.
         ValueError: ``step`` is negative.
         FileNotFoundError, PermissionError: the folder is missing or ``path`` is
             read-only (the message names ``path``, as :func:`tinygrad_rnn.save` does).
     """
     entries: dict[str, Any] = {MARKER: host.as_host_array(FORMAT_VERSION)}
-    for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/")):
+    for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/"),
+                              ("scheduler", scheduler, "scheduler/")):
         if obj is None:
             continue
         if not callable(getattr(obj, "state_dict", None)):
             raise TypeError(
                 f"save_checkpoint: {what} is a {type(obj).__name__}; expected an object with state_dict() "
-                f"(an nn.Module for model, a tr.optim optimizer for optimizer) or None"
+                f"(an nn.Module for model, a tr.optim optimizer for optimizer, a tr.optim.lr_scheduler "
+                f"scheduler for scheduler) or None"
             )
         state = obj.state_dict()
-        if what == "optimizer":  # nested: stored leaf by leaf with the nesting, rebuilt by load_checkpoint
+        if what != "model":  # nested: stored leaf by leaf with the nesting, rebuilt by load_checkpoint
             state = nested.flatten(state, f"save_checkpoint: {what}")
         entries.update({prefix + key: value for key, value in state.items()})
     if step is not None:
@@ -212,12 +220,14 @@ def load_checkpoint(
     optimizer: Any = None,
     restore_rng: bool = True,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    scheduler: Any = None,
 ) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote, in place, and return the rest.
 
     All or nothing: every entry (the model's keys, shapes and dtypes, the optimizer's
-    state, the random-number state, the step, the extras) is checked before the model,
-    the optimizer or the generator is changed; if anything is wrong, none of them is.
+    and the scheduler's state, the random-number state, the step, the extras) is checked
+    before the model, the optimizer, the scheduler or the generator is changed; if
+    anything is wrong, none of them is.
 
     Args:
         path: a file written by :func:`save_checkpoint` (str, bytes or ``os.PathLike``).
@@ -227,25 +237,30 @@ def load_checkpoint(
             same dropout masks and batches as an uninterrupted one.
         max_bytes: the most bytes the file may inflate to (as for :func:`tinygrad_rnn.load`,
             default 2 GiB); None for no limit.
+        scheduler: the learning-rate scheduler to load into (of the same class, over
+            ``optimizer``), or None. Build it before loading, as in PyTorch: building one
+            sets the lr, which the optimizer's loaded state then overrides.
 
     Returns:
         ``{"step": int or None, "extra": {name: value}, "model_state": {...},
-        "optimizer_state": {...}}``: the step counter, the extras (arrays as
-        ``numpy.ndarray``, the rest as saved), and the state dicts.
+        "optimizer_state": {...}, "scheduler_state": {...}}``: the step counter, the
+        extras (arrays as ``numpy.ndarray``, the rest as saved), and the state dicts.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not a tinygrad_rnn checkpoint (not an ``.npz``, or no
             checkpoint marker: the message says so), is damaged or over ``max_bytes``,
-            has no model/optimizer state while one was passed, or an entry is wrong (a
+            has no model/optimizer/scheduler state while one was passed, or an entry is wrong (a
             state array of the wrong shape or dtype, JSON that does not parse, a step
             that is not an int); the message names the file and the member.
-        KeyError: the model's or the optimizer's keys do not match (all are named).
+        KeyError: the model's, the optimizer's or the scheduler's keys do not match (all
+            are named).
     """
     entries = _Entries(path, max_bytes)
     model_state = _section(entries.arrays, "model/")
-    optim_state = entries.nested("optim/")
-    for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state)):
+    optim_state, sched_state = entries.nested("optim/"), entries.nested("scheduler/")
+    for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state),
+                             ("scheduler", scheduler, sched_state)):
         if obj is not None and not state:
             raise ValueError(
                 f"load_checkpoint: {entries.path!r} holds no {what} state; expected one since a {what} "
@@ -263,7 +278,7 @@ def load_checkpoint(
         entries.check_model(model, model_state, model.state_dict())
     undo: list[Any] = []  # each load is all or nothing itself; a later failure puts the earlier ones back
     try:
-        for obj, state in ((model, model_state), (optimizer, optim_state)):
+        for obj, state in ((model, model_state), (optimizer, optim_state), (scheduler, sched_state)):
             if obj is not None:
                 before = obj.state_dict()
                 obj.load_state_dict(state)
@@ -275,4 +290,5 @@ def load_checkpoint(
     if rng is not None:
         _random.set_rng_state(rng)
     extra.update(_section(entries.arrays, "extra/"))
-    return {"step": step, "extra": extra, "model_state": model_state, "optimizer_state": optim_state}
+    return {"step": step, "extra": extra, "model_state": model_state, "optimizer_state": optim_state,
+            "scheduler_state": sched_state}

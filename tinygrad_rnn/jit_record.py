@@ -194,10 +194,12 @@ def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:
 
 
 def _patch_python() -> list[Callable[[], None]]:
-    """Optimizer steps become eager regions; class-index range checks become replayed checks."""
+    """Optimizer steps become eager regions, scheduler steps replayed calls; class-index range
+    checks become replayed checks."""
     from .nn import embedding, functional
     from .nn.module import Module
     from .optim.optimizer import Optimizer
+    from .optim.scheduler import LRScheduler
 
     classes, undo = [Optimizer], [_patch(Module, "zero_grad", _clearing), _patch(Tensor, "zero_grad", _clearing)]
     while classes:
@@ -205,6 +207,12 @@ def _patch_python() -> list[Callable[[], None]]:
         classes += cls.__subclasses__()
         undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
                  if name in vars(cls)]
+    classes = [LRScheduler]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        if "step" in vars(cls):
+            undo.append(_patch(cls, "step", _replayed_call))
     for module in (functional, embedding):  # each imported the check by name
         if "first_out_of_range" not in vars(module):
             raise RuntimeError(f"tr.jit: {module.__name__} no longer has first_out_of_range, the index check that "
@@ -220,6 +228,23 @@ def _clearing(zero_grad: Callable) -> Callable:
             Recorder.current.cleared.update(id(p) for p in params)
         zero_grad(obj, *args, **kwargs)
     return clearing
+
+
+def _replayed_call(step: Callable) -> Callable:
+    """A scheduler's ``step()``: Python only (it sets the groups' lr), so a replay calls it again."""
+    def replayed_step(scheduler: Any, *args: Any, **kwargs: Any) -> None:
+        rec = Recorder.current
+        if rec is None or rec.suspended:
+            return step(scheduler, *args, **kwargs)
+        if args or kwargs:
+            raise RuntimeError(
+                f"tr.jit: {type(scheduler).__name__}.step(...) with an argument (a metric or an epoch) inside a "
+                "jitted function; a replay could only repeat the recorded value. Expected scheduler.step(metric) "
+                "outside the function (after it returns)")
+        step(scheduler)
+        rec.steps.append(("call", lambda: step(scheduler), (), {}, None))
+        return None
+    return replayed_step
 
 
 class _Region:
