@@ -368,3 +368,10 @@ def test_any_options_match_torch(name: str, data: st.DataObject) -> None:
     opt, opt_t, ours, theirs = step_both(torch, lambda p: getattr(optim, name)(p, **hyper),
                                          lambda p: getattr(torch.optim, name)(p, **hyper), steps=12)
     assert_same_as_torch(opt, opt_t, ours, theirs, rtol=1e-10)
+
+
+def test_keys_beside_state_and_param_groups_are_refused() -> None:
+    w = Tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    with pytest.raises(KeyError, match=r"unexpected keys \['state.0.momentum_buffer'\]"):
+        opt.load_state_dict({**opt.state_dict(), "state.0.momentum_buffer": np.zeros(1)})

@@ -250,6 +250,10 @@ class Optimizer:
             raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
         if "param_groups" not in state_dict:
             state_dict = from_legacy(name, state_dict, len(self.param_groups), len(self.params))
+        unexpected = [k for k in state_dict if k not in ("state", "param_groups")]
+        if unexpected:
+            raise KeyError(f"{name}.load_state_dict: unexpected keys {unexpected}; expected PyTorch's layout "
+                           "{'state': {...}, 'param_groups': [...]}")
         saved_groups, saved_state = state_dict["param_groups"], state_dict.get("state", {})
         if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
             count = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else type(saved_groups).__name__
