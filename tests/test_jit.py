@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.nested import flatten
 from tinygrad_rnn.nn import functional as F
 
 T, B, L, H, C = 6, 3, 4, 5, 3
@@ -53,7 +54,7 @@ def _assert_same(a, b) -> None:
     for p, q in zip(pa, pb, strict=True):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
         np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
-    sa, sb = oa.state_dict(), ob.state_dict()
+    sa, sb = flatten(oa.state_dict()), flatten(ob.state_dict())  # leaf by leaf, the nesting as text
     assert sa.keys() == sb.keys()
     for k in sa:
         np.testing.assert_array_equal(sa[k], sb[k])
@@ -377,3 +378,96 @@ def test_every_backend_primitive_is_traced_or_refused():
     bound = {n for n, v in vars(NumpyBackend()).items() if callable(v) and not isinstance(v, type)}
     dtype_questions = {"dtype", "is_array", "is_bool", "is_floating", "is_integer", "result_type"}  # no arrays made
     assert (methods | bound) - set(PRIMITIVES) - set(REFUSED) == dtype_questions
+
+
+# ------------------------------------------- more optimizers, parameter groups, schedules
+def _setup_groups(opt_name: str, device: str = "cpu"):
+    tr.manual_seed(7)
+    model, head = tr.nn.LSTM(L, H, num_layers=2, device=device), tr.nn.Linear(H, C, device=device)
+    groups = [{"params": list(model.parameters())}, {"params": list(head.parameters()), "lr": 0.005}]
+    opt = {"adamw": lambda: tr.optim.AdamW(groups, lr=0.01, amsgrad=True),
+           "rmsprop": lambda: tr.optim.RMSprop(groups, lr=0.01, momentum=0.5, centered=True),
+           "adagrad": lambda: tr.optim.Adagrad(groups, lr=0.05, lr_decay=0.01)}[opt_name]()
+    sched = tr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=3, eta_min=1e-3)
+
+    def step(x, y):
+        opt.zero_grad()
+        out, _ = model(x)
+        loss = F.cross_entropy(head(out), y)
+        loss.backward()
+        opt.step()
+        sched.step()  # Python only: a replay calls it again
+        return loss
+    return list(model.parameters()) + list(head.parameters()), opt, step, sched
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+@pytest.mark.parametrize("opt_name", ["adamw", "rmsprop", "adagrad"])
+def test_new_optimizers_with_groups_and_a_schedule_replay_bit_identically(opt_name, device):
+    eager, jitted = _setup_groups(opt_name, device), _setup_groups(opt_name, device)
+    fn = tr.jit(jitted[2])
+    for i in range(6):
+        x, y = (tr.Tensor(a, device=device) for a in _data(i))
+        np.testing.assert_array_equal(fn(x, y).numpy(), eager[2](x, y).numpy())
+    assert (fn.records, fn.replays) == (1, 5)
+    _assert_same(eager, jitted)
+    assert jitted[3].last_epoch == 6 and jitted[3].state_dict() == eager[3].state_dict()
+    assert [g["lr"] for g in jitted[1].param_groups] == [g["lr"] for g in eager[1].param_groups] != [0.01, 0.005]
+
+
+def test_a_schedule_stepped_between_calls_is_used():
+    eager, jitted = _setup("rnn", "adam"), _setup("rnn", "adam")
+    scheds = [tr.optim.lr_scheduler.StepLR(run[1], step_size=2, gamma=0.5) for run in (eager, jitted)]
+    fn = tr.jit(jitted[2])
+    for i in range(5):
+        x, y = _data(i)
+        eager[2](tr.Tensor(x), tr.Tensor(y))
+        fn(tr.Tensor(x), tr.Tensor(y))
+        for sched in scheds:
+            sched.step()
+    assert fn.replays == 4 and jitted[1].param_groups[0]["lr"] == 0.01 * 0.5**2
+    _assert_same(eager, jitted)
+
+
+def test_what_a_replay_could_not_repeat_is_refused():
+    params, opt, step = _setup("elman", "sgd")
+    plateau = tr.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    x, y = _data(0)
+
+    def with_metric(x, y):
+        loss = step(x, y)
+        plateau.step(0.5)
+        return loss
+
+    with pytest.raises(RuntimeError, match=r"ReduceLROnPlateau.step\(...\) with an argument"):
+        tr.jit(with_metric)(tr.Tensor(x), tr.Tensor(y))
+
+    def with_closure(x, y):
+        return opt.step(lambda: step(x, y))
+
+    with pytest.raises(RuntimeError, match=r"opt.step\(closure\) inside a jitted function"):
+        tr.jit(with_closure)(tr.Tensor(x), tr.Tensor(y))
+
+
+def test_zero_grad_to_zeros_inside_the_function_replays():
+    def setup():
+        tr.manual_seed(7)
+        model, head = tr.nn.GRU(L, H), tr.nn.Linear(H, C)
+        params = list(model.parameters()) + list(head.parameters())
+        opt = tr.optim.SGD(params, lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)  # the old gradients are read (zeroed), not dropped
+            loss = F.cross_entropy(head(model(x)[0]), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return params, opt, step
+
+    eager, jitted = setup(), setup()
+    fn = tr.jit(jitted[2])
+    for i in range(5):
+        x, y = _data(i)
+        np.testing.assert_array_equal(fn(tr.Tensor(x), tr.Tensor(y)).numpy(), eager[2](tr.Tensor(x), tr.Tensor(y)).numpy())
+    assert (fn.records, fn.replays) == (2, 3)  # the first call had no gradients to zero
+    _assert_same(eager, jitted)

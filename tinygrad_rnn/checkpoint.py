@@ -1,5 +1,6 @@
-"""Training checkpoints: a model, its optimizer, the random-number state and a step
-counter in one ``.npz`` file, so an interrupted run resumes exactly where it stopped.
+"""Training checkpoints: a model, its optimizer and learning-rate scheduler, the
+random-number state and a step counter in one ``.npz`` file, so an interrupted run
+resumes exactly where it stopped.
 
 A checkpoint is an ordinary file of :func:`tinygrad_rnn.save` (written atomically,
 read without pickle) whose entries have flat names:
@@ -7,7 +8,10 @@ read without pickle) whose entries have flat names:
 ==============================  ==================================================
 ``tinygrad_rnn_checkpoint``     the marker: the format version (an int)
 ``model/<parameter name>``      ``model.state_dict()``
-``optim/<key>``                 ``optimizer.state_dict()`` (moments, step counts, lr)
+``optim/<path>``                ``optimizer.state_dict()`` (moments, step counts, lr),
+                                leaf by leaf (``optim/state.0.exp_avg``), with its
+                                nesting in ``optim/__tinygrad_rnn_tree__``
+``scheduler/<path>``            ``scheduler.state_dict()``, the same way
 ``rng``                         the library generator's state, as JSON text
 ``meta/step``                   the step counter (absent when not given)
 ``meta/extra``                  the plain-Python extras, as JSON text
@@ -15,8 +19,9 @@ read without pickle) whose entries have flat names:
 ==============================  ==================================================
 
 Resuming from a checkpoint continues the run bit for bit: parameters, the optimizer's
-state (Adam's moments and step count) and the generator (dropout masks, shuffled
-batches) are all as they were when it was saved.
+state (Adam's moments and step count, each group's lr), the scheduler's epoch and the
+generator (dropout masks, shuffled batches) are all as they were when it was saved.
+Version 1 files (the optimizer's earlier flat state dict, no scheduler) still load.
 
 Example:
     >>> import os, tempfile
@@ -36,13 +41,14 @@ import json
 import os
 from typing import Any, BinaryIO
 
+from . import nested
 from . import random as _random
 from .backend import backend_of, host
 from .serialization import DEFAULT_MAX_BYTES, read_archive, save
 from .tensor import Tensor
 
 MARKER = "tinygrad_rnn_checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: nested optimizer state dicts and schedulers
 
 
 def _text(value: str) -> Any:
@@ -82,8 +88,9 @@ def save_checkpoint(
     optimizer: Any = None,
     step: int | None = None,
     extra: dict[str, Any] | None = None,
+    scheduler: Any = None,
 ) -> None:
-    """Write a model, an optimizer, the RNG state, a step counter and extras to ``path``.
+    """Write a model, an optimizer, a scheduler, the RNG state, a step counter and extras to ``path``.
 
     Everything goes into one ``.npz`` file through :func:`tinygrad_rnn.save`, which
     writes a temporary file, fsyncs it and renames it over ``path``: a run killed in
@@ -101,24 +108,32 @@ def save_checkpoint(
         extra: anything else to keep: ``{name: value}`` where a value is a Tensor or
             an array (saved as an array) or plain Python data such as numbers,
             strings, lists and dicts (saved as JSON).
+        scheduler: a learning-rate scheduler from ``tr.optim.lr_scheduler`` (its
+            ``state_dict()``), or None.
 
     Raises:
-        TypeError: ``model`` or ``optimizer`` has no ``state_dict()``, ``step`` is not
-            an int, or an ``extra`` value is neither an array nor JSON-able.
+        TypeError: ``model``, ``optimizer`` or ``scheduler`` has no ``state_dict()`` (or
+            a scheduler's state holds something a file cannot), ``step`` is not an int,
+            or an ``extra`` value is neither an array nor JSON-able.
         ValueError: ``step`` is negative.
         FileNotFoundError, PermissionError: the folder is missing or ``path`` is
             read-only (the message names ``path``, as :func:`tinygrad_rnn.save` does).
     """
     entries: dict[str, Any] = {MARKER: host.as_host_array(FORMAT_VERSION)}
-    for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/")):
+    for what, obj, prefix in (("model", model, "model/"), ("optimizer", optimizer, "optim/"),
+                              ("scheduler", scheduler, "scheduler/")):
         if obj is None:
             continue
         if not callable(getattr(obj, "state_dict", None)):
             raise TypeError(
                 f"save_checkpoint: {what} is a {type(obj).__name__}; expected an object with state_dict() "
-                f"(an nn.Module for model, a tr.optim optimizer for optimizer) or None"
+                f"(an nn.Module for model, a tr.optim optimizer for optimizer, a tr.optim.lr_scheduler "
+                f"scheduler for scheduler) or None"
             )
-        entries.update({prefix + key: value for key, value in obj.state_dict().items()})
+        state = obj.state_dict()
+        if what != "model":  # nested: stored leaf by leaf with the nesting, rebuilt by load_checkpoint
+            state = nested.flatten(state, f"save_checkpoint: {what}")
+        entries.update({prefix + key: value for key, value in state.items()})
     if step is not None:
         if isinstance(step, bool) or not isinstance(step, int):
             raise TypeError(f"save_checkpoint: step={step!r} is a {type(step).__name__}; expected an int or None")
@@ -174,6 +189,13 @@ class _Entries:
             raise ValueError(f"{self.where(key)}: holds JSON {type(data).__name__}; expected a JSON object")
         return data
 
+    def nested(self, prefix: str) -> dict[str, Any]:
+        """A section saved by :func:`nested.flatten` (rebuilt), or a version-1 flat section as it is."""
+        section = _section(self.arrays, prefix)
+        if nested.TREE not in section:
+            return section
+        return nested.unflatten(section, self.where(prefix + nested.TREE))
+
     def step(self) -> int | None:
         if "meta/step" not in self.arrays:
             return None
@@ -200,12 +222,14 @@ def load_checkpoint(
     optimizer: Any = None,
     restore_rng: bool = True,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    scheduler: Any = None,
 ) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote, in place, and return the rest.
 
     All or nothing: every entry (the model's keys, shapes and dtypes, the optimizer's
-    state, the random-number state, the step, the extras) is checked before the model,
-    the optimizer or the generator is changed; if anything is wrong, none of them is.
+    and the scheduler's state, the random-number state, the step, the extras) is checked
+    before the model, the optimizer, the scheduler or the generator is changed; if
+    anything is wrong, none of them is.
 
     Args:
         path: a file written by :func:`save_checkpoint` (str, bytes or ``os.PathLike``),
@@ -216,24 +240,30 @@ def load_checkpoint(
             same dropout masks and batches as an uninterrupted one.
         max_bytes: the most bytes the file may inflate to (as for :func:`tinygrad_rnn.load`,
             default 2 GiB); None for no limit.
+        scheduler: the learning-rate scheduler to load into (of the same class, over
+            ``optimizer``), or None. Build it before loading, as in PyTorch: building one
+            sets the lr, which the optimizer's loaded state then overrides.
 
     Returns:
         ``{"step": int or None, "extra": {name: value}, "model_state": {...},
-        "optimizer_state": {...}}``: the step counter, the extras (arrays as
-        ``numpy.ndarray``, the rest as saved), and the raw state dicts.
+        "optimizer_state": {...}, "scheduler_state": {...}}``: the step counter, the
+        extras (arrays as ``numpy.ndarray``, the rest as saved), and the state dicts.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not a tinygrad_rnn checkpoint (not an ``.npz``, or no
             checkpoint marker: the message says so), is damaged or over ``max_bytes``,
-            has no model/optimizer state while one was passed, or an entry is wrong (a
+            has no model/optimizer/scheduler state while one was passed, or an entry is wrong (a
             state array of the wrong shape or dtype, JSON that does not parse, a step
             that is not an int); the message names the file and the member.
-        KeyError: the model's or the optimizer's keys do not match (all are named).
+        KeyError: the model's, the optimizer's or the scheduler's keys do not match (all
+            are named).
     """
     entries = _Entries(path, max_bytes)
-    model_state, optim_state = _section(entries.arrays, "model/"), _section(entries.arrays, "optim/")
-    for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state)):
+    model_state = _section(entries.arrays, "model/")
+    optim_state, sched_state = entries.nested("optim/"), entries.nested("scheduler/")
+    for what, obj, state in (("model", model, model_state), ("optimizer", optimizer, optim_state),
+                             ("scheduler", scheduler, sched_state)):
         if obj is not None and not state:
             raise ValueError(
                 f"load_checkpoint: {entries.path!r} holds no {what} state; expected one since a {what} "
@@ -247,18 +277,21 @@ def load_checkpoint(
         except (TypeError, ValueError, KeyError, OverflowError) as e:
             raise ValueError(f"{entries.where('rng')}: the generator refuses this state ({e!r}); "
                              "expected the state written by tr.save_checkpoint") from None
-    before = model.state_dict() if model is not None else None
     if model is not None:
-        entries.check_model(model, model_state, before)
-        model.load_state_dict(model_state)
-    if optimizer is not None:
-        try:
-            optimizer.load_state_dict(optim_state)  # all or nothing itself
-        except Exception:
-            if model is not None:
-                model.load_state_dict(before)  # put the model back as it was
-            raise
+        entries.check_model(model, model_state, model.state_dict())
+    undo: list[Any] = []  # each load is all or nothing itself; a later failure puts the earlier ones back
+    try:
+        for obj, state in ((model, model_state), (optimizer, optim_state), (scheduler, sched_state)):
+            if obj is not None:
+                before = obj.state_dict()
+                obj.load_state_dict(state)
+                undo.append((obj, before))
+    except Exception:
+        for obj, before in reversed(undo):
+            obj.load_state_dict(before)
+        raise
     if rng is not None:
         _random.set_rng_state(rng)
     extra.update(_section(entries.arrays, "extra/"))
-    return {"step": step, "extra": extra, "model_state": model_state, "optimizer_state": optim_state}
+    return {"step": step, "extra": extra, "model_state": model_state, "optimizer_state": optim_state,
+            "scheduler_state": sched_state}

@@ -30,6 +30,9 @@ Optimizers compute Python numbers from Python state (Adam's step counter and bia
 corrections, a learning rate changed by a schedule), which a recorded program would
 freeze; so the update runs in Python (a few ops per parameter), and the optimizer
 state, its counters and ``state_dict()`` are exactly the eager ones.
+A learning-rate scheduler's ``step()`` inside the function (it only rewrites the
+groups' ``"lr"``) is recorded as a Python call that every replay makes again;
+``ReduceLROnPlateau.step(metric)`` and ``opt.step(closure)`` are refused there.
 
 No warm-up call is needed: the first call records (it is an eager step), the second
 replays. Random draws (dropout masks) are recorded as draws: a replay draws again from

@@ -194,10 +194,12 @@ def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:
 
 
 def _patch_python() -> list[Callable[[], None]]:
-    """Optimizer steps become eager regions; class-index range checks become replayed checks."""
+    """Optimizer steps become eager regions, scheduler steps replayed calls; class-index range
+    checks become replayed checks."""
     from .nn import embedding, loss_functions
     from .nn.module import Module
     from .optim.optimizer import Optimizer
+    from .optim.scheduler import LRScheduler
 
     classes, undo = [Optimizer], [_patch(Module, "zero_grad", _clearing), _patch(Tensor, "zero_grad", _clearing)]
     while classes:
@@ -205,6 +207,12 @@ def _patch_python() -> list[Callable[[], None]]:
         classes += cls.__subclasses__()
         undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
                  if name in vars(cls)]
+    classes = [LRScheduler]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        if "step" in vars(cls):
+            undo.append(_patch(cls, "step", _replayed_call))
     for module in (loss_functions, embedding):  # each imported the check by name
         if "first_out_of_range" not in vars(module):
             raise RuntimeError(f"tr.jit: {module.__name__} no longer has first_out_of_range, the index check that "
@@ -222,6 +230,23 @@ def _clearing(zero_grad: Callable) -> Callable:
     return clearing
 
 
+def _replayed_call(step: Callable) -> Callable:
+    """A scheduler's ``step()``: Python only (it sets the groups' lr), so a replay calls it again."""
+    def replayed_step(scheduler: Any, *args: Any, **kwargs: Any) -> None:
+        rec = Recorder.current
+        if rec is None or rec.suspended:
+            return step(scheduler, *args, **kwargs)
+        if args or kwargs:
+            raise RuntimeError(
+                f"tr.jit: {type(scheduler).__name__}.step(...) with an argument (a metric or an epoch) inside a "
+                "jitted function; a replay could only repeat the recorded value. Expected scheduler.step(metric) "
+                "outside the function (after it returns)")
+        step(scheduler)
+        rec.steps.append(("call", lambda: step(scheduler), (), {}, None))
+        return None
+    return replayed_step
+
+
 class _Region:
     """An optimizer step at replay: set each parameter's gradient, then run ``step`` eagerly."""
 
@@ -229,6 +254,10 @@ class _Region:
         self.opt, self.step = opt, step
 
     def __call__(self, *grads: Any) -> None:
+        if len(self.opt.params) != len(grads):
+            raise RuntimeError(f"tr.jit: the optimizer holds {len(self.opt.params)} parameters but had {len(grads)} "
+                               "when the step was recorded (add_param_group?); expected fn.reset() after changing "
+                               "the optimizer's parameters")
         for p, g in zip(self.opt.params, grads, strict=True):
             if g is not _KEEP:
                 p.grad = None if g is None else Tensor._make(g, p.backend)
@@ -236,10 +265,14 @@ class _Region:
 
 
 def _eager_step(step: Callable) -> Callable:
-    def eager_step(opt: Any) -> None:
+    def eager_step(opt: Any, closure: Callable | None = None) -> Any:
         rec = Recorder.current
         if rec is None or rec.suspended:
-            return step(opt)
+            return step(opt, closure)
+        if closure is not None:
+            raise RuntimeError("tr.jit: opt.step(closure) inside a jitted function; the closure's forward and "
+                               "backward would run outside the recording. Expected the loss, backward() and "
+                               "opt.step() written out in the function")
         grads = [None if p.grad is None else p.grad._data if type(p.grad._data) is TracedArray else _KEEP
                  for p in opt.params]
         touched = [*opt.params, *(p.grad for p in opt.params if p.grad is not None),

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from . import nested
 from .backend import backend_of, get_backend, host, npz
 from .tensor import Tensor
 
@@ -31,12 +32,6 @@ def _to_host(name: str, value: Any) -> Any:
         return backend.to_numpy(value)
     if host.is_host_array(value) or isinstance(value, (bool, int, float)):
         return host.as_host_array(value)
-    if isinstance(value, dict):
-        raise TypeError(
-            f"save: entry {name!r} is a dict; tr.save stores one flat dict of name -> array. For a model and "
-            "its optimizer in one file use tr.save_checkpoint(path, model, optimizer, step=..., extra=...), or "
-            "flatten the names yourself ({'model/' + k: v for k, v in model.state_dict().items()})"
-        )
     raise TypeError(
         f"save: entry {name!r} is a {type(value).__name__}; expected a Tensor, an array or a number"
     )
@@ -84,7 +79,10 @@ def save(state_dict: dict[str, Any], path: str | bytes | os.PathLike | BinaryIO)
 
     The file is written to a temporary name, fsync'ed and renamed, so a crash in the
     middle of a save leaves any previous file at ``path`` intact. Every str key round
-    trips exactly, whatever characters it holds.
+    trips exactly, whatever characters it holds. A nested dict (an optimizer's or a
+    scheduler's ``state_dict()``, or ``{"model": ..., "optimizer": ..., "epoch": 3}``)
+    is stored leaf by leaf with its nesting (see :mod:`tinygrad_rnn.nested`), and
+    :func:`load` gives it back as it was.
 
     ``path`` may also be an open binary file object (``open(p, "wb")``, ``io.BytesIO``),
     as in ``torch.save``: the archive is written from its current position and the file
@@ -97,8 +95,9 @@ def save(state_dict: dict[str, Any], path: str | bytes | os.PathLike | BinaryIO)
     ``model.state_dict()``, which loads back with ``model.load_state_dict(tr.load(path))``.
 
     Raises:
-        TypeError: ``state_dict`` is not a dict of str -> Tensor/array/number (a module or
-            an optimizer is named as such), or ``path`` is neither a file name nor a
+        TypeError: ``state_dict`` is not a dict of str -> Tensor/array/number (or of
+            dicts, lists, tuples, strings and None around those; a module or an
+            optimizer is named as such), or ``path`` is neither a file name nor a
             binary file object.
         FileNotFoundError: the folder of ``path`` does not exist.
         PermissionError: ``path`` is read-only (as ``torch.save`` refuses).
@@ -116,6 +115,8 @@ def save(state_dict: dict[str, Any], path: str | bytes | os.PathLike | BinaryIO)
                 f"obj.load_state_dict(tr.load(path)) into a freshly built {kind}"
             )
         raise TypeError(f"save: expected a dict of name -> Tensor, got {type(state_dict).__name__}")
+    if nested.is_nested(state_dict):  # an optimizer's state dict, {"model": ..., "epoch": 3}, ...
+        state_dict = nested.flatten(state_dict)
     entries = []
     for name, value in state_dict.items():
         if not isinstance(name, str):
@@ -214,7 +215,8 @@ def load(
     weights_only: bool | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> dict[str, Any]:
-    """Read a file written by :func:`save`: ``{name: numpy.ndarray}`` with the saved keys.
+    """Read a file written by :func:`save`: ``{name: numpy.ndarray}`` with the saved keys
+    (a nested dict comes back nested, its numbers, strings and None as Python values).
 
     Never unpickles: object arrays are refused. Files written by ``numpy.savez`` (and
     by older versions of :func:`save`) load too, under NumPy's names.
@@ -252,5 +254,16 @@ def load(
     if weights_only is not None and not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only={weights_only!r}; expected True, False or None")
     place = _placement(map_location)
-    arrays = read_archive("load", path, max_bytes)[1]
+    label, arrays, _ = read_archive("load", path, max_bytes)
+    if nested.TREE in arrays:  # a nested dict: rebuilt on the host, then its arrays placed
+        return _place_leaves(nested.unflatten(arrays, f"load: {label!r}"), place)
     return {name: place(array) for name, array in arrays.items()}
+
+
+def _place_leaves(tree: Any, place: Callable[[Any], Any]) -> Any:
+    """``tree`` with every host array replaced by ``place(array)``; other leaves kept."""
+    if isinstance(tree, dict):
+        return {key: _place_leaves(value, place) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_place_leaves(value, place) for value in tree)
+    return place(tree) if host.is_host_array(tree) else tree

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch_reference import train_both
+from torch_reference import assert_same_as_torch, step_both, train_both
 
 from tinygrad_rnn import Tensor, optim
 
@@ -93,3 +93,29 @@ def test_gradient_arrays_are_not_written_to(device: str) -> None:
 def test_bad_hyperparameters_are_named(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         optim.Adam([Tensor([1.0], requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"lr": 0.01},
+        {"lr": 0.01, "betas": (0.3, 0.5), "weight_decay": 0.1, "amsgrad": True},  # beta1 < 0.5: PyTorch's other lerp
+        {"lr": 0.02, "maximize": True, "eps": 1e-4},
+        {"lr": 0.01, "weight_decay": 0.2, "decoupled_weight_decay": True},
+    ],
+)
+def test_many_steps_match_torch_optim_adam(hyper: dict) -> None:
+    torch = pytest.importorskip("torch")
+    opt, opt_t, ours, theirs = step_both(torch, lambda p: optim.Adam(p, **hyper), lambda p: torch.optim.Adam(p, **hyper))
+    assert_same_as_torch(opt, opt_t, ours, theirs)
+
+
+def test_amsgrad_divides_by_the_largest_second_moment(device: str) -> None:
+    p = Tensor([0.0], device=device, dtype="float64", requires_grad=True)
+    opt = optim.Adam([p], lr=0.1, betas=(0.0, 0.5), eps=0.0, amsgrad=True)
+    for g in (4.0, 0.0):
+        p.grad = Tensor([g], device=device, dtype="float64")
+        opt.step()
+    # v: 8 then 4; v_max stays 8, and m = 0 at the second step: the update is 0
+    assert opt.state[0]["max_exp_avg_sq"].item() == 8.0 and opt.state[0]["exp_avg_sq"].item() == 4.0
+    np.testing.assert_allclose(p.item(), -0.1, rtol=1e-12)

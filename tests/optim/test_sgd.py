@@ -6,7 +6,7 @@ import doctest
 
 import numpy as np
 import pytest
-from torch_reference import train_both
+from torch_reference import assert_same_as_torch, step_both, train_both
 
 from tinygrad_rnn import Tensor, optim
 from tinygrad_rnn.optim import sgd as sgd_module
@@ -115,3 +115,37 @@ def test_lr_can_be_changed_between_steps() -> None:
     opt.step()
     assert p.item() == 0.5
     assert "lr=0.5" in repr(opt)
+
+
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"lr": 0.1},
+        {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+        {"lr": 0.05, "momentum": 0.6, "nesterov": True, "weight_decay": 0.1},
+        {"lr": 0.02, "momentum": 0.9, "maximize": True},
+    ],
+)
+def test_many_steps_match_torch_optim_sgd(hyper: dict) -> None:
+    torch = pytest.importorskip("torch")
+    opt, opt_t, ours, theirs = step_both(torch, lambda p: optim.SGD(p, **hyper), lambda p: torch.optim.SGD(p, **hyper))
+    assert_same_as_torch(opt, opt_t, ours, theirs)
+
+
+def test_dampening_scales_the_gradient_in_the_buffer() -> None:
+    p = Tensor([0.0], dtype="float64", requires_grad=True)
+    opt = optim.SGD([p], lr=1.0, momentum=0.5, dampening=0.75)
+    for _ in range(2):
+        p.grad = Tensor([1.0], dtype="float64")
+        opt.step()
+    # buf_1 = 1 (the first step takes d as it is); buf_2 = 0.5 * 1 + (1 - 0.75) * 1 = 0.75
+    assert opt.state[0]["momentum_buffer"].item() == 0.75 and p.item() == -1.75
+
+
+def test_nesterov_needs_zero_dampening() -> None:
+    with pytest.raises(ValueError, match="nesterov=True with momentum=0.9 and dampening=0.1"):
+        optim.SGD([Tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
+
+
+def test_default_lr_is_pytorchs() -> None:
+    assert optim.SGD([Tensor([1.0], requires_grad=True)]).param_groups[0]["lr"] == 1e-3

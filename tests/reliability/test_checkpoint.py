@@ -20,6 +20,7 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, checkpoint, nn, optim
+from tinygrad_rnn.nested import flatten
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -128,7 +129,7 @@ def test_checkpoint_holds_model_optimizer_rng_step_and_extras(device: str, tmp_p
     assert info["extra"]["best"].tolist() == [0.0, 1.0, 2.0] and info["extra"]["ema"].tolist() == [1.0, 2.0]
     for name, value in fresh.state_dict().items():
         np.testing.assert_array_equal(value, expected_params[name], err_msg=name)
-    got_opt = fresh_opt.state_dict()
+    got_opt, expected_opt = flatten(fresh_opt.state_dict()), flatten(expected_opt)  # leaf by leaf
     assert got_opt.keys() == expected_opt.keys() and fresh_opt.lr == 0.01
     for key, value in expected_opt.items():
         np.testing.assert_array_equal(got_opt[key], value, err_msg=key)
@@ -170,7 +171,7 @@ def test_a_mismatched_model_or_optimizer_changes_nothing(tmp_path: pathlib.Path)
     target = nn.Linear(2, 3)
     before = target.state_dict()
     mismatched = optim.Adam(target.parameters())  # Adam's keys, not SGD's
-    with pytest.raises(KeyError, match="Adam.load_state_dict: missing keys"):
+    with pytest.raises(KeyError, match=r"Adam.load_state_dict: param_groups\[0\] has missing keys"):
         tr.load_checkpoint(path, target, mismatched)
     for name, value in target.state_dict().items():  # the model was put back as it was
         np.testing.assert_array_equal(value, before[name], err_msg=name)
@@ -187,6 +188,94 @@ def test_save_checkpoint_refuses_bad_arguments(tmp_path: pathlib.Path) -> None:
     with pytest.raises(TypeError, match="neither an array nor plain Python data"):
         tr.save_checkpoint(path, extra={"f": lambda: 0})
     assert not path.exists()  # nothing half-written by a refused call
+
+
+# ------------------------------------------------------------ schedulers, groups
+def build_run(seed: int = 5) -> tuple:
+    tr.manual_seed(seed)
+    model = Tagger()
+    opt = optim.AdamW([{"params": model.lstm.parameters()}, {"params": model.head.parameters(), "lr": 0.02}], lr=0.01)
+    return model, opt, optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=1e-3)
+
+
+def run_epochs(model: Tagger, opt: optim.Optimizer, sched: object, epochs: int) -> None:
+    for _ in range(epochs):
+        train_steps(model, opt, 2)
+        sched.step()  # type: ignore[attr-defined]
+
+
+def test_a_scheduler_and_parameter_groups_resume_bit_identically(tmp_path: pathlib.Path) -> None:
+    straight = build_run()
+    run_epochs(*straight, 7)
+
+    first = build_run()
+    run_epochs(*first, 4)
+    tr.save_checkpoint(tmp_path / "ckpt.npz", first[0], first[1], step=4, scheduler=first[2])
+    assert "scheduler/last_epoch" in tr.load(tmp_path / "ckpt.npz")
+    resumed = build_run(seed=77)  # built afresh (its scheduler set epoch 0's lr), then loaded
+    tr.manual_seed(99)
+    info = tr.load_checkpoint(tmp_path / "ckpt.npz", resumed[0], resumed[1], scheduler=resumed[2])
+    assert info["scheduler_state"]["last_epoch"] == 4 and resumed[1].param_groups[1]["initial_lr"] == 0.02
+    run_epochs(*resumed, 3)
+
+    for name, value in straight[0].state_dict().items():
+        assert np.array_equal(resumed[0].state_dict()[name], value), name  # bit for bit
+    a, b = flatten(straight[1].state_dict()), flatten(resumed[1].state_dict())
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert straight[2].state_dict() == resumed[2].state_dict()
+    assert straight[2].get_last_lr() == resumed[2].get_last_lr()
+
+
+def test_plateau_scheduler_state_and_refusals(tmp_path: pathlib.Path) -> None:
+    model = nn.Linear(2, 3)
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    sched = optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0)
+    sched.step(2.0)
+    path = tmp_path / "ckpt.npz"
+    tr.save_checkpoint(path, model, opt, scheduler=sched)
+    other = optim.lr_scheduler.ReduceLROnPlateau(optim.SGD(model.parameters(), lr=1.0))
+    tr.load_checkpoint(path, scheduler=other)
+    assert other.state_dict() == sched.state_dict() and other.best == 2.0 and other.mode_worse == float("inf")
+
+    target = nn.Linear(2, 3)
+    target_opt = optim.SGD(target.parameters(), lr=0.5)
+    before = target.state_dict()
+    wrong = optim.lr_scheduler.StepLR(target_opt, step_size=2)
+    with pytest.raises(KeyError, match="StepLR.load_state_dict: missing keys"):
+        tr.load_checkpoint(path, target, target_opt, scheduler=wrong)
+    for name, value in target.state_dict().items():  # the model and the optimizer were put back
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    assert target_opt.param_groups[0]["lr"] == 0.5 and wrong.last_epoch == 0
+    tr.save_checkpoint(path, model, opt)
+    with pytest.raises(ValueError, match="holds no scheduler state"):
+        tr.load_checkpoint(path, scheduler=other)
+
+    class Schedule:  # a callable object: LambdaLR saves its attributes, here one a file cannot hold
+        def __init__(self) -> None:
+            self.shape = abs
+
+        def __call__(self, epoch: int) -> float:
+            return 1.0
+
+    with pytest.raises(TypeError, match="the entry 'lr_lambdas.0.shape' is a builtin_function_or_method"):
+        tr.save_checkpoint(path, scheduler=optim.lr_scheduler.LambdaLR(opt, Schedule()))
+
+
+def test_version_1_checkpoints_still_load(tmp_path: pathlib.Path) -> None:
+    """Version 1 stored the optimizer's earlier flat state dict: {"optim/lr": ..., "optim/state.0.exp_avg": ...}."""
+    model = nn.Linear(2, 1)
+    weight, bias = model.state_dict()["weight"], model.state_dict()["bias"]
+    old = {checkpoint.MARKER: np.array(1), "model/weight": weight, "model/bias": bias, "meta/step": np.array(9),
+           "optim/lr": np.array(0.03), "optim/betas": np.array([0.9, 0.999]), "optim/eps": np.array(1e-8),
+           "optim/weight_decay": np.array(0.0), "optim/state.0.step": np.array(2),
+           "optim/state.0.exp_avg": np.full((1, 2), 0.5, np.float32),
+           "optim/state.0.exp_avg_sq": np.full((1, 2), 0.25, np.float32)}
+    tr.save(old, tmp_path / "v1.npz")
+    fresh = nn.Linear(2, 1)
+    opt = optim.Adam(fresh.parameters())
+    assert tr.load_checkpoint(tmp_path / "v1.npz", fresh, opt)["step"] == 9
+    assert opt.param_groups[0]["lr"] == 0.03 and opt.state[0]["step"] == 2 and opt.state[1] == {}
+    assert opt.state[0]["exp_avg"].tolist() == [[0.5, 0.5]]
 
 
 # -------------------------------------------------------------- exact resume

@@ -223,10 +223,11 @@ def test_optimizer_load_state_dict_names_bad_keys_and_shapes() -> None:
     state = opt.state_dict()
     with raises(KeyError, "unexpected keys ['state.5.exp_avg']"):
         opt.load_state_dict(dict(state, **{"state.5.exp_avg": np.zeros(3)}))
-    with raises(ValueError, "'state.0.exp_avg'", "(4,)", "(3,)"):
-        opt.load_state_dict(dict(state, **{"state.0.exp_avg": np.zeros(4)}))
+    with raises(ValueError, "'exp_avg' of parameter 0", "(4,)", "(3,)"):
+        opt.load_state_dict(dict(state, state={0: {**state["state"][0], "exp_avg": np.zeros(4)}}))
+    group = {k: v for k, v in state["param_groups"][0].items() if k != "lr"}
     with raises(KeyError, "missing keys ['lr']"):
-        opt.load_state_dict({k: v for k, v in state.items() if k != "lr"})
+        opt.load_state_dict(dict(state, param_groups=[group]))
 
 
 # ------------------------------------------------------------------ activations

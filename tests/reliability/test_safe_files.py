@@ -19,6 +19,7 @@ import pytest
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, nn, optim, serialization
 from tinygrad_rnn.backend import npz
+from tinygrad_rnn.nested import flatten
 
 ODD_KEYS = ["allow_pickle", "file", "", "a\x00b", "\ud800 lone surrogate", "x" * 1000, npz.INDEX, "entry.0",
             "a.npy", "../../etc/passwd", "/abs", "a\\b", "\u00fcn\u00efc\u00f6de", "\n", "model/weight", " "]
@@ -285,7 +286,7 @@ def assert_unchanged(model: nn.Module, opt: optim.Optimizer, before: tuple) -> N
     params, opt_state, rng = before
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, params[name], err_msg=name)
-    now = opt.state_dict()
+    now, opt_state = flatten(opt.state_dict()), flatten(opt_state)  # leaf by leaf, the nesting as text
     assert now.keys() == opt_state.keys()
     for key, value in opt_state.items():
         np.testing.assert_array_equal(now[key], value, err_msg=key)

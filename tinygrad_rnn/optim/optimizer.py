@@ -1,225 +1,301 @@
-"""``Optimizer``: the parameter list, ``zero_grad``, ``step`` and checkpointable state.
+"""``Optimizer``: parameter groups, ``zero_grad``, ``step`` and checkpointable state.
 
-An optimizer holds the parameters (the leaves of the model) and, per parameter, a few
-tensors of state (momentum buffers, moment estimates). ``step()`` reads each ``p.grad``
-and updates each parameter with in-place Tensor ops (``p.sub_(...)``) under
-``no_grad``: nothing is recorded on the tape, the parameters stay leaves, and each
-update takes a new version, so a graph recorded before the step refuses to run its
-backward with the new values. Gradients are only read, never written to.
+An optimizer holds the parameters (the leaves of the model) in ``param_groups``, a list
+of dicts with PyTorch's layout: each group has its ``"params"`` and its own options
+(``"lr"``, ``"weight_decay"``, ...), so ``for g in opt.param_groups: g["lr"] = ...``
+changes the step size, as a learning-rate scheduler does. Per parameter it keeps a few
+tensors of state (momentum buffers, moment estimates) and counters.
+
+``step()`` reads each ``p.grad`` and updates each parameter with in-place Tensor ops
+(``p.add_(...)``) under ``no_grad``: nothing is recorded on the tape, the parameters
+stay leaves, and each update takes a new version, so a graph recorded before the step
+refuses to run its backward with the new values. Gradients are only read, never written.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..autograd import no_grad
+from ..config import enable_grad, no_grad
 from ..tensor import Tensor
+from .checks import as_groups, check_flag, check_hyper, collect
+from .state import check_state, from_legacy, group_options, saved_index
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-def check_hyper(optimizer: str, name: str, value: Any, low: float = 0.0, high: float | None = None) -> float:
-    """A hyperparameter must be a finite number in [low, high) ([low, inf) without high)."""
-    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    number = float(value) if is_number else math.nan
-    if not (math.isfinite(number) and number >= low and (high is None or number < high)):
-        expected = f"[{low}, {high})" if high is not None else f">= {low}"
-        raise ValueError(f"{optimizer}: {name}={value!r}; expected a finite number {expected}")
-    return number
+def lerp_(start: Tensor, end: Tensor, weight: float) -> Tensor:
+    """start <- start + weight * (end - start), in place, rounded as PyTorch's ``lerp_``
+    (which computes end - (1 - weight) * (end - start) when weight >= 0.5)."""
+    if abs(weight) < 0.5:
+        return start.add_(end - start, alpha=weight)
+    return start.copy_(end - (end - start).mul_(1.0 - weight))
 
 
 class Optimizer:
-    """Base class: subclasses set ``hyper_names`` and ``state_names`` and define ``update``.
+    """Base class: subclasses set ``option_names``, ``state_names`` and define ``check`` and ``update``.
 
     Args:
-        params: an iterable of parameters, e.g. ``model.parameters()``; a tensor listed
-            twice is updated once.
+        params: an iterable of parameters, e.g. ``model.parameters()`` (a tensor listed
+            twice is updated once), or of dicts ``{"params": [...], "lr": 0.1, ...}``,
+            one per parameter group, whose options override ``defaults``.
+        defaults: every option with its value for groups that do not set it.
 
     Attributes:
-        params: the list of parameters.
-        state: one dict per parameter of its state arrays (filled at its first step);
-            ``step`` counters are Python ints.
+        param_groups: the groups, each a dict with ``"params"`` (a list of tensors) and
+            every option; read and write them (``group["lr"] = ...``).
+        defaults: the constructor's options.
+        params: all parameters, group after group.
+        state: one dict per parameter (in ``params`` order) of its state tensors
+            (filled at its first step) and ``step`` counters (Python ints).
 
     Raises:
-        TypeError: ``params`` is a single Tensor or a Module, or holds non-Tensors.
+        TypeError: ``params`` is a single Tensor or a Module, or holds non-Tensors, or
+            mixes tensors and dicts.
         ValueError: ``params`` is empty, or holds a tensor computed by an op (not a leaf)
-            or an integer tensor.
+            or an integer tensor, or a tensor is in two groups; an option is out of range.
     """
 
-    hyper_names: tuple[str, ...] = ()  # saved in state_dict(), e.g. ("lr", "momentum")
-    state_names: tuple[str, ...] = ()  # per-parameter arrays, e.g. ("momentum_buffer",)
+    option_names: tuple[str, ...] = ("lr",)  # PyTorch's order: what state_dict() lists
+    late_options: dict[str, Any] = {}  # options older state dicts may lack, and their value then
+    state_names: tuple[str, ...] = ()  # per-parameter tensors, e.g. ("momentum_buffer",)
     counter_names: tuple[str, ...] = ()  # per-parameter int counters, e.g. ("step",)
 
-    def __init__(self, params: Iterable[Tensor]) -> None:
-        self.params = _collect(type(self).__name__, params)
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        name = type(self).__name__
+        self.defaults = dict(defaults)
+        self.check(self.defaults, "")
+        self.param_groups: list[dict[str, Any]] = []
+        self.params: list[Tensor] = []
+        self.state: list[dict[str, Any]] = []
+        groups, plain = as_groups(name, params)
+        for k, group in enumerate(groups):
+            self._add_group(group, "" if plain else f"param_groups[{k}]")
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to None (the next backward starts afresh)."""
-        for p in self.params:
-            p.grad = None
+    # ----------------------------------------------------------- options as attributes
+    def __getattr__(self, name: str) -> Any:
+        """``opt.lr`` (any option): the value all groups share (kept from the one-group API)."""
+        defaults, groups = self.__dict__.get("defaults", {}), self.__dict__.get("param_groups")
+        if name not in defaults or groups is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        values = [group[name] for group in groups]
+        if any(v != values[0] for v in values):
+            raise AttributeError(f"{type(self).__name__}.{name}: the parameter groups differ ({values}); "
+                                 f"expected opt.param_groups[k][{name!r}]")
+        return values[0]
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient (others are skipped), in place.
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``opt.lr = x`` sets the option in every group (checked first)."""
+        if name in self.__dict__.get("defaults", {}) and "param_groups" in self.__dict__:
+            for k, group in enumerate(self.param_groups):
+                self.check({**group, name: value}, f"param_groups[{k}]")
+            for group in self.param_groups:
+                group[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (the others from ``defaults``).
 
         Raises:
-            ValueError: a ``p.grad`` (set by hand) is not a Tensor of the parameter's shape.
-            RuntimeError: a ``p.grad`` is on another device than its parameter.
+            TypeError: ``param_group`` is not a dict with ``"params"``, or holds non-Tensors.
+            ValueError: a tensor is already in a group, or an option is out of range.
         """
-        with no_grad():
-            for i, (p, state) in enumerate(zip(self.params, self.state, strict=True)):
-                grad = p.grad
-                if grad is None:
-                    continue
-                if not isinstance(grad, Tensor) or grad.shape != p.shape:
-                    given = grad.shape if isinstance(grad, Tensor) else type(grad).__name__
-                    raise ValueError(
-                        f"{type(self).__name__}.step: params[{i}].grad is {given}; expected a Tensor of the "
-                        f"parameter's shape {p.shape}"
-                    )
-                if grad.backend is not p.backend:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.step: params[{i}] is on {p.device!r} but its grad is on "
-                        f"{grad.device!r}; expected one device"
-                    )
-                self.update(p, grad, state)
+        self._add_group(param_group, f"param_groups[{len(self.param_groups)}]")
 
-    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any]) -> None:
-        """Update ``p`` in place from ``grad`` (never write into ``grad``)."""
+    def _add_group(self, param_group: Any, where: str) -> None:
+        """Add one group; ``where`` names it in errors ("" for the only group of a plain list)."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{name}: a parameter group is a {type(param_group).__name__}; expected a dict with "
+                            "'params' and options, e.g. {'params': model.parameters(), 'lr': 0.1}")
+        params = collect(name, param_group["params"], f"{where}['params']" if where else "params")
+        seen = {id(p) for p in self.params}
+        if any(id(p) in seen for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group ({where}); "
+                             "expected each tensor in one group")
+        group = {"params": params, **{k: v for k, v in param_group.items() if k != "params"}}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.check(group, where)
+        self.param_groups.append(group)
+        self.params += params
+        self.state += [{} for _ in params]
+
+    def _check_groups(self) -> None:
+        """The groups still hold the parameters they were given, with valid options."""
+        flat = [p for group in self.param_groups for p in group["params"]]
+        if len(flat) != len(self.params) or any(a is not b for a, b in zip(flat, self.params, strict=False)):
+            raise RuntimeError(f"{type(self).__name__}: the tensors in param_groups[k]['params'] were changed; "
+                               "expected them as given (add new parameters with add_param_group)")
+        for k, group in enumerate(self.param_groups):
+            self.check(group, f"param_groups[{k}]")
+
+    # --------------------------------------------------------------- subclass hooks
+    def check(self, group: dict[str, Any], where: str) -> None:
+        """Check (and normalize to floats and bools, in place) a group's options."""
+        group["lr"] = check_hyper(self._who(where), "lr", group["lr"])
+
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The state a parameter of this group has after its first step."""
+        return self.state_names + self.counter_names
+
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update ``p`` in place from ``grad`` with ``group``'s options (never write into ``grad``)."""
         raise NotImplementedError(f"{type(self).__name__} does not define update()")
 
-    def buffer(self, p: Tensor, state: dict[str, Any], name: str) -> Tensor:
-        """State tensor ``name`` of ``p``: zeros at first; follows ``p`` across devices and dtypes."""
+    # Updates take Python numbers only through in-place ops (``t.mul_(beta)``,
+    # ``t.add_(x, alpha=a)``), never as ``t * beta``: a binary op would turn the number
+    # into a cached constant tensor, which inside a ``tr.jit`` recording is a traced
+    # array that the eager optimizer region must not meet (CuPy refuses the mix).
+
+    def _who(self, where: str) -> str:
+        return f"{type(self).__name__}" + (f" {where}" if where else "")
+
+    # ------------------------------------------------------------------ training
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's gradient to None (or to zeros with ``set_to_none=False``)."""
+        for p in self.params:
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = p.grad.zeros_like()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient (others are skipped), in place.
+
+        Args:
+            closure: optional; called first (with grad mode on) to compute the loss and
+                the gradients, as in PyTorch.
+
+        Returns:
+            What ``closure`` returned (the loss), or None.
+
+        Raises:
+            ValueError: a ``p.grad`` (set by hand) is not a Tensor of the parameter's shape,
+                or a group's option is out of range.
+            RuntimeError: a ``p.grad`` is on another device than its parameter.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._check_groups()
+        with no_grad():
+            i = 0
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state, grad = self.state[i], p.grad
+                    i += 1
+                    if grad is None:
+                        continue
+                    if not isinstance(grad, Tensor) or grad.shape != p.shape:
+                        given = grad.shape if isinstance(grad, Tensor) else type(grad).__name__
+                        raise ValueError(f"{type(self).__name__}.step: params[{i - 1}].grad is {given}; expected a "
+                                         f"Tensor of the parameter's shape {p.shape}")
+                    if grad.backend is not p.backend:
+                        raise RuntimeError(f"{type(self).__name__}.step: params[{i - 1}] is on {p.device!r} but its "
+                                           f"grad is on {grad.device!r}; expected one device")
+                    self.update(p, grad, state, group)
+        return loss
+
+    def buffer(self, p: Tensor, state: dict[str, Any], name: str, fill: float = 0.0) -> Tensor:
+        """State tensor ``name`` of ``p``: ``fill`` at first; follows ``p`` across devices and dtypes."""
         buf = state.get(name)
         if buf is None:
-            buf = state[name] = p.zeros_like()
+            buf = state[name] = p.zeros_like() if fill == 0.0 else p.zeros_like().fill_(fill)
         elif buf.device != p.device or buf.dtype != p.dtype:  # the model was moved with .to()
             buf = state[name] = buf.to(p.device, p.dtype)
         return buf
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state as flat ``{name: numpy.ndarray}`` (``tr.save`` writes it).
+        """The optimizer's state in PyTorch's layout, as host copies.
 
-        Keys: each hyperparameter (``"lr"``, ...) and ``"state.{i}.{name}"`` for the
-        state of parameter i (in ``params`` order), e.g. ``"state.0.exp_avg"``.
+        ``{"state": {i: {name: numpy.ndarray or int}}, "param_groups": [{option: value,
+        ..., "params": [i, ...]}]}``, where i numbers the parameters group after group
+        (their place in ``params``); a parameter that has not stepped has no entry.
+        ``tr.save`` writes it and ``tr.load`` reads it back as it was.
         """
-        out = {name: _hyper_array(getattr(self, name)) for name in self.hyper_names}
-        for i, state in enumerate(self.state):
-            for name, value in state.items():
-                if name in self.counter_names:
-                    out[f"state.{i}.{name}"] = Tensor(int(value)).numpy()
-                else:
-                    out[f"state.{i}.{name}"] = value.numpy().copy()
-        return out
+        groups, i = [], 0
+        for group in self.param_groups:
+            options = {k: v for k, v in group.items() if k != "params"}
+            groups.append({**options, "params": list(range(i, i + len(group["params"])))})
+            i += len(group["params"])
+        state = {
+            i: {name: int(v) if name in self.counter_names else v.numpy().copy() for name, v in s.items()}
+            for i, s in enumerate(self.state) if s
+        }
+        return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (hyperparameters included), all or nothing.
+        """Restore what :meth:`state_dict` returned (group options included), all or nothing.
 
-        Arrays are copied onto each parameter's device and cast to its dtype.
+        Also takes a PyTorch optimizer's ``state_dict()`` for the same parameters (its
+        speed switches ``foreach``/``fused`` are dropped) and the flat dict that earlier
+        versions saved (``{"lr": ..., "state.0.exp_avg": ...}``). Arrays are copied onto
+        each parameter's device and cast to its dtype.
 
         Raises:
-            KeyError: a hyperparameter is missing, or keys are unexpected (all are named).
-            ValueError: an array's shape differs from its parameter's, a parameter's state is
-                incomplete, a step count is not one int, or a hyperparameter is out of range.
-            TypeError: a state entry holds something other than numbers.
+            TypeError: ``state_dict`` is not a dict, or a state entry holds no numbers.
+            KeyError: a group misses options, or a state has unexpected keys (all named).
+            ValueError: the groups or their sizes differ from this optimizer's, an array's
+                shape differs from its parameter's, a state is incomplete, a step count is
+                not an int, or an option is out of range.
         """
+        name = type(self).__name__
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        expected = {f"state.{i}.{n}" for i in range(len(self.params)) for n in self.state_names + self.counter_names}
-        missing = [n for n in self.hyper_names if n not in state_dict]
-        unexpected = [k for k in state_dict if k not in expected and k not in self.hyper_names]
-        if missing or unexpected:
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}; "
-                f"expected {list(self.hyper_names)} and 'state.{{i}}.{{name}}' with i < {len(self.params)} "
-                f"and name in {list(self.state_names + self.counter_names)}"
-            )
-        hyper = {n: _host_value(state_dict[n]).tolist() for n in self.hyper_names}  # -> Python numbers
-        states = [self._load_state(i, p, state_dict) for i, p in enumerate(self.params)]
-        backup = {n: getattr(self, n) for n in self.hyper_names}
-        try:
-            for name, value in hyper.items():
-                setattr(self, name, value)
-            self.validate()
-        except ValueError:
-            for name, value in backup.items():
-                setattr(self, name, value)
-            raise
-        self.state = states
-
-    def _load_state(self, i: int, p: Tensor, state_dict: dict[str, Any]) -> dict[str, Any]:
-        names = self.state_names + self.counter_names
-        present = [n for n in names if f"state.{i}.{n}" in state_dict]
-        if present and len(present) != len(names):
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: parameter {i} has state {present}; expected all of {list(names)}"
-            )
-        state: dict[str, Any] = {}
-        for name in present:
-            value = _host_value(state_dict[f"state.{i}.{name}"])
-            if value.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' holds {value.dtype} data; "
-                    "expected numbers"
-                )
-            if name in self.counter_names:
-                if value.shape != () or value.dtype.kind not in "iu":
-                    raise ValueError(
-                        f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' is {value!r}; expected one int"
-                    )
-                state[name] = int(value)
-                continue
-            if tuple(value.shape) != p.shape:
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: 'state.{i}.{name}' has shape {tuple(value.shape)} "
-                    f"but parameter {i} has shape {p.shape}"
-                )
-            state[name] = Tensor(value, device=p.device, dtype=p.dtype)
-        return state
-
-    def validate(self) -> None:
-        """Check the hyperparameters (called by ``__init__`` and ``load_state_dict``)."""
+            raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        if "param_groups" not in state_dict:
+            state_dict = from_legacy(name, state_dict, len(self.param_groups), len(self.params))
+        unexpected = [k for k in state_dict if k not in ("state", "param_groups")]
+        if unexpected:
+            raise KeyError(f"{name}.load_state_dict: unexpected keys {unexpected}; expected PyTorch's layout "
+                           "{'state': {...}, 'param_groups': [...]}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict.get("state", {})
+        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
+            count = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else type(saved_groups).__name__
+            raise ValueError(f"{name}.load_state_dict: the state dict has {count} parameter groups; expected "
+                             f"{len(self.param_groups)}, as this optimizer has")
+        groups, owner = [], {}
+        for k, (saved, own) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
+            where = f"param_groups[{k}]"
+            group = {"params": own["params"], **group_options(name, saved, where, self.option_names, self.late_options)}
+            self.check(group, where)
+            ids = saved_index(name, saved, where, len(own["params"]))
+            for j, p in zip(ids, own["params"], strict=True):
+                if j in owner:
+                    raise ValueError(f"{name}.load_state_dict: parameter {j} is listed twice in the groups")
+                owner[j] = (p, group)
+            groups.append(group)
+        if not isinstance(saved_state, dict):
+            raise TypeError(f"{name}.load_state_dict: 'state' is a {type(saved_state).__name__}; expected a dict")
+        loaded: dict[int, dict[str, Any]] = {}
+        for key, entries in saved_state.items():
+            j = int(key) if isinstance(key, str) and key.isdigit() else key
+            if j not in owner:
+                raise KeyError(f"{name}.load_state_dict: unexpected keys: state for parameter {key!r}, but the "
+                               f"groups hold parameters {sorted(owner)}")
+            p, group = owner[j]
+            loaded[id(p)] = check_state(name, j, p, entries, self.state_names, self.counter_names,
+                                        self.required_state(group))
+        for group, values in zip(self.param_groups, groups, strict=True):  # every check passed: change things
+            group.clear()
+            group.update(values)
+        self.state = [_to_tensors(loaded.get(id(p), {}), p) for p in self.params]
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.hyper_names)
-        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+        lines = [f"{type(self).__name__} ("]
+        for k, group in enumerate(self.param_groups):
+            options = ", ".join(f"{n}={v!r}" for n, v in group.items() if n != "params")
+            lines.append(f"  group {k}: {len(group['params'])} parameters, {options}")
+        return "\n".join([*lines, ")"])
 
 
-def _hyper_array(value: Any) -> Any:
-    """A hyperparameter (a number, a bool or a tuple of numbers) as a host array; numbers
-    in float64, so a saved learning rate loads back exactly."""
-    return Tensor(value, dtype=None if isinstance(value, bool) else "float64").numpy()
+def _to_tensors(state: dict[str, Any], p: Tensor) -> dict[str, Any]:
+    return {n: v if isinstance(v, int) else Tensor(v, device=p.device, dtype=p.dtype) for n, v in state.items()}
 
 
-def _host_value(value: Any) -> Any:
-    """A state-dict entry (host array, Tensor, device array or number) -> host array."""
-    return (value if isinstance(value, Tensor) else Tensor(value)).numpy()
-
-
-def _collect(optimizer: str, params: Any) -> list[Tensor]:
-    if isinstance(params, Tensor) or (hasattr(params, "parameters") and callable(params.parameters)):
-        raise TypeError(
-            f"{optimizer}: params is a {type(params).__name__}; expected an iterable of parameters "
-            "such as model.parameters() (or [tensor])"
-        )
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(f"{optimizer}: params is a {type(params).__name__}; expected an iterable of Tensors") from None
-    if not params:
-        raise ValueError(f"{optimizer}: got an empty parameter list; expected at least one parameter")
-    out: list[Tensor] = []
-    seen: set[int] = set()
-    for k, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{optimizer}: params[{k}] is a {type(p).__name__}; expected a Tensor")
-        if not p.is_leaf:
-            raise ValueError(f"{optimizer}: params[{k}] was computed by an op; expected a leaf tensor (a parameter)")
-        if not p.backend.is_floating(p.dtype):
-            raise ValueError(f"{optimizer}: params[{k}] has dtype {p.dtype}; expected a floating-point tensor")
-        if id(p) not in seen:
-            seen.add(id(p))
-            out.append(p)
-    return out
+__all__ = ["Optimizer", "ParamsT", "check_flag", "check_hyper", "lerp_"]
