@@ -29,6 +29,8 @@ def dtype_name(t) -> str:
     lambda lib: lib.eye(2, 3), lambda lib: lib.zeros_like(lib.tensor([1, 2])),
     lambda lib: lib.ones_like(lib.tensor([1.0]), dtype=lib.float64), lambda lib: lib.full_like(lib.tensor([1, 2]), 3),
     lambda lib: lib.tensor([1.0, 2.0]).new_tensor([3, 4]), lambda lib: lib.tensor([1]).new_ones(2),
+    lambda lib: lib.LongTensor([3, 4]), lambda lib: lib.FloatTensor([[1, 2]]), lambda lib: lib.BoolTensor([1, 0]),
+    lambda lib: lib.DoubleTensor(2, 3) * 0, lambda lib: lib.ByteTensor([255]),
 ])
 def test_constructors_give_pytorchs_values_and_dtypes(make) -> None:
     ours, theirs = make(tr), make(torch)

@@ -34,6 +34,7 @@ from .devices import device  # noqa: E402
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8  # noqa: E402
 from .functions import (  # noqa: E402
     FUNCTIONS,
+    TYPED,
     arange,
     as_tensor,
     cat,
@@ -69,6 +70,7 @@ from .functions import module_getattr as __getattr__  # noqa: E402, F401 (names 
 from .ops.reduce import ValuesIndices  # noqa: E402
 
 globals().update(FUNCTIONS)  # tr.tanh, tr.sum, tr.max, tr.transpose, ... (Tensor methods as functions)
+globals().update(TYPED)  # tr.FloatTensor([1, 2]), tr.LongTensor(3), ... (PyTorch's legacy constructors)
 half, float, double, short, int, long, bool = float16, float32, float64, int16, int32, int64, bool_  # noqa: A001
 dtype = type(float32)  # isinstance(tr.float32, tr.dtype)
 Size = tuple  # t.size() is a tuple
@@ -78,6 +80,6 @@ __all__ += [  # noqa: PLE0605 (float, int, bool and the functions named like bui
     "empty_like", "eye", "float16", "float32", "float64", "from_dlpack", "full", "full_like", "half",
     "inference_mode", "int8", "int16", "int32", "int64", "is_tensor", "linspace", "long", "multinomial", "numel",
     "ones", "ones_like", "outer", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "short",
-    "tensor", "uint8", "zeros", "zeros_like", "concat", "concatenate", *sorted(set(FUNCTIONS) - {"max", "min",
+    "tensor", "uint8", "zeros", "zeros_like", "concat", "concatenate", *sorted(TYPED), *sorted(set(FUNCTIONS) - {"max", "min",
     "sum", "all", "any", "abs", "pow"}),
 ]

@@ -187,6 +187,23 @@ def inference_mode(mode: bool = True) -> Any:
     return set_grad_enabled(not mode)
 
 
+# ------------------------------------------------------------------ legacy typed constructors
+def _typed(name: str, dtype: str) -> Any:
+    def constructor(*args: Any, device: Any = None) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], int):  # FloatTensor([1, 2]): the data
+            return Tensor(args[0], device=device, dtype=dtype)
+        return Tensor.zeros(*args, device=device, dtype=dtype)  # FloatTensor(2, 3): a shape (zeros here)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = f"PyTorch's legacy ``torch.{name}(data)`` or ``torch.{name}(*shape)`` ({dtype}; a shape gives zeros)."
+    return constructor
+
+
+TYPED = {name: _typed(name, dtype) for name, dtype in (
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("LongTensor", "int64"),
+    ("IntTensor", "int32"), ("ShortTensor", "int16"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"))}
+
+
 # ------------------------------------------------------------------ methods as functions
 def _method(name: str) -> Any:
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A002

@@ -72,6 +72,7 @@ PACKAGE = {
     "sparse": "sparse tensors are not supported",
     "amp": "mixed precision is not supported; use float32",
     "multiprocessing": "not supported; tr.distributed runs data parallel over MPI or NCCL",
+    "set_printoptions": "tensors print through NumPy: use numpy.set_printoptions",
 }
 
 

@@ -228,3 +228,12 @@ def test_random_fills_draw_from_the_library_generator(device: str) -> None:
     assert abs(n.mean().item() - 5.0) < 0.05 and abs(n.std().item() - 0.5) < 0.05
     tr.manual_seed(3)
     assert Tensor.zeros(1000, dtype="float64", device=device).uniform_(-2.0, 2.0).tolist() == t.tolist()
+
+
+def test_a_random_fill_on_the_tape_cuts_the_old_gradient() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2.0
+    h.uniform_(0.0, 1.0)
+    (h * w).sum().backward()  # h is now a constant: w's gradient is h's values only
+    np.testing.assert_allclose(w.grad.numpy(), h.numpy())
+    assert h.requires_grad and not h.is_leaf

@@ -124,6 +124,8 @@ class InplaceOps(TensorOps):
         if result.shape != self.shape:
             raise ValueError(f"{name}: the result has shape {shape_str(result.shape)}, not the tensor's "
                              f"{shape_str(self.shape)}; expected a value that broadcasts to the tensor's shape")
+        if result._ctx is None:  # a constant (uniform_ on a tensor of the tape): old's places get no gradient
+            result = _replace(old, result)
         result = cast(result, self.dtype)  # an in-place op keeps the tensor's dtype
         if result._data is not self._data:
             self._data[...] = result._data

@@ -211,9 +211,6 @@ def extreme_along(x: Tensor, axis: Any, keepdims: bool, smallest: bool) -> Value
     splits it between ties).
     """
     name = "min" if smallest else "max"
-    if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{name}(dim={axis!r}): {name} along a dim returns (values, indices) for one dim; expected "
-                        f"an int (for the {name}imum over several dims use a{name}(dim={axis!r}))")
     if x.ndim == 0:
         one_axis(axis, 1, name)  # PyTorch allows dim 0 or -1 on a 0-d tensor
         return ValuesIndices(x, x._make(x.backend.asarray(0, dtype=x.backend.int64), x.backend))
@@ -251,12 +248,13 @@ class ReduceOps(TensorOps):
             keepdims: bool | None = None) -> Any:
         """PyTorch's three ``max``: ``max()`` the largest element (a tensor; ties share the
         gradient); ``max(dim)`` the named tuple ``(values, indices)`` along one dim (the
-        gradient goes to the first maximum); ``max(other)`` the elementwise maximum."""
+        gradient goes to the first maximum); ``max(other)`` the elementwise maximum.
+        A tuple of dims (NumPy's ``axis=(0, 1)``) gives the maximum over them, as ``amax``."""
         if isinstance(dim, TensorOps):
             return self.maximum(dim)
         dim, keepdim = axis_args("max", dim, keepdim, axis, keepdims)
-        if dim is None:
-            return reduce_max(self, None, keepdim)
+        if dim is None or isinstance(dim, (tuple, list)):
+            return reduce_max(self, dim, keepdim)
         return extreme_along(self, dim, keepdim, smallest=False)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -265,8 +263,8 @@ class ReduceOps(TensorOps):
         if isinstance(dim, TensorOps):
             return self.minimum(dim)
         dim, keepdim = axis_args("min", dim, keepdim, axis, keepdims)
-        if dim is None:
-            return reduce_max(self, None, keepdim, smallest=True)
+        if dim is None or isinstance(dim, (tuple, list)):
+            return reduce_max(self, dim, keepdim, smallest=True)
         return extreme_along(self, dim, keepdim, smallest=True)
 
     def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
