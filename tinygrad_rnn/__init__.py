@@ -75,11 +75,12 @@ half, float, double, short, int, long, bool = float16, float32, float64, int16, 
 dtype = type(float32)  # isinstance(tr.float32, tr.dtype)
 Size = tuple  # t.size() is a tuple
 
-__all__ += [  # noqa: PLE0605 (float, int, bool and the functions named like builtins are left out: star imports)
-    "Size", "ValuesIndices", "arange", "as_tensor", "bool_", "cuda", "device", "dtype", "double", "empty",
-    "empty_like", "eye", "float16", "float32", "float64", "from_dlpack", "full", "full_like", "half",
-    "inference_mode", "int8", "int16", "int32", "int64", "is_tensor", "linspace", "long", "multinomial", "numel",
-    "ones", "ones_like", "outer", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "short",
-    "tensor", "uint8", "zeros", "zeros_like", "concat", "concatenate", *sorted(TYPED), *sorted(set(FUNCTIONS) - {"max", "min",
-    "sum", "all", "any", "abs", "pow"}),
+# Star imports leave out the names that would shadow builtins (float, int, bool, max, sum...).
+__all__ += [
+    "Size", "ValuesIndices", "arange", "as_tensor", "bool_", "concat", "concatenate", "cuda", "device", "double",
+    "dtype", "empty", "empty_like", "eye", "float16", "float32", "float64", "from_dlpack", "full", "full_like",
+    "half", "inference_mode", "int8", "int16", "int32", "int64", "is_tensor", "linspace", "long", "multinomial",
+    "numel", "ones", "ones_like", "outer", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "short", "tensor", "uint8", "zeros", "zeros_like", *sorted(TYPED),
+    *sorted(set(FUNCTIONS) - {"max", "min", "sum", "all", "any", "abs", "pow"}),
 ]
