@@ -111,7 +111,7 @@ class Run:
         self.step_fn = _common.maybe_jit(self._step, args)
         self.seconds = 0.0
         self.curve: dict[str, list[float]] = {"step": [], "seconds": [], "val": []}
-        self.n_params = sum(p.size for p in model.parameters())
+        self.n_params = sum(p.numel() for p in model.parameters())
 
     def _step(self, x: Tensor, y: Tensor) -> Tensor:
         self.opt.zero_grad()

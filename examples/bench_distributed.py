@@ -85,11 +85,11 @@ def worker(args: argparse.Namespace) -> dict:
         if k >= args.warmup:
             times.append(time.perf_counter() - t0)
             waited_ms.append(model.reducer.stats["waited"] - waited)
-    nbytes = sum(p.size * p.dtype.itemsize for p in model.parameters())
+    nbytes = sum(p.numel() * p.dtype.itemsize for p in model.parameters())
     result = {"processes": world, "scaling": args.scaling, "local_batch": local, "step_ms": 1e3 * statistics.median(times),
               "waited_ms": 1e3 * statistics.median(waited_ms), "bytes": nbytes,
               "allreduce_ms": 1e3 * allreduce_time(nbytes // 4, args.repeats),
-              "buckets": len(model.reducer.buckets), "params": sum(p.size for p in model.parameters())}
+              "buckets": len(model.reducer.buckets), "params": sum(p.numel() for p in model.parameters())}
     if world > 1:  # latency and bandwidth of this machine's all-reduce
         small, large = allreduce_time(2, args.repeats), allreduce_time(2**20, max(3, args.repeats // 4))
         result["latency_s"] = small / (2 * (world - 1))

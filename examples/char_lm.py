@@ -169,7 +169,7 @@ def train(args: Any, device: str) -> dict[str, Any]:
         step = tr.load_checkpoint(args.resume, model, opt)["step"]
         history = saved["extra"]["history"]
     print(f"model: {args.model}, hidden {args.hidden}, layers {args.layers}, embed {args.embed}: "
-          f"{sum(p.size for p in model.parameters())} parameters, Adam lr {args.lr}, clip {args.clip}, "
+          f"{sum(p.numel() for p in model.parameters())} parameters, Adam lr {args.lr}, clip {args.clip}, "
           f"device {device}")
 
     trainer = StreamTrainer if args.stream else SentenceTrainer

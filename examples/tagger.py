@@ -135,7 +135,7 @@ def train(name: str, bidirectional: bool, args: argparse.Namespace, data: tuple,
                 history["steps"].append(step)
                 history["eval"].append(evaluate(model, test_set, index, device))
                 bar.set_postfix(loss=loss.item(), ambiguous=history["eval"][-1]["ambiguous"])
-    n_params = sum(p.size for p in params)
+    n_params = sum(p.numel() for p in params)
     return {"model": model, "history": history, "final": history["eval"][-1], "parameters": n_params}
 
 

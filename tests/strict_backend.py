@@ -170,6 +170,7 @@ _PRIMITIVES = (
     "broadcast_to", "concatenate", "stack", "zeros", "ones", "full", "eye", "arange", "sum", "amax", "amin",
     "argmax", "index_add_", "all_finite", "set_writeable", "qr", "erf",  # index_add is built from zeros + index_add_
 )
+_PRIMITIVES += ("argmin", "argsort", "dlpack", "dlpack_device", "from_dlpack")
 
 
 def _wrap_primitive(fn: Any) -> Any:

@@ -207,7 +207,7 @@ def _finish_leaf(t: Tensor, buffers: GradBuffers, create_graph: bool) -> None:
 def seed_grad(root: Tensor, grad: Any) -> Tensor:
     """dL/d(root) to start a backward pass: ``grad`` checked, or 1 for a one-element root."""
     if grad is None:
-        if root.size != 1:
+        if root.numel() != 1:
             raise RuntimeError(
                 f"backward() on a tensor of shape {root.shape} needs grad= of that shape; "
                 "expected a one-element tensor (e.g. a scalar loss) when grad is omitted"
@@ -235,8 +235,26 @@ def accumulate_into(t: Tensor, grad: Tensor, private: bool) -> None:
         t.grad = t.grad + grad
 
 
+def reroute(fn: Function) -> None:
+    """Point ``fn`` at the old values of inputs changed in place on the tape after it was recorded.
+
+    A recorded in-place op (``h.add_(x)``, ``outputs[t] = s``) makes the tensor the output
+    of a new op whose ``replaced`` is a node holding the tensor's old place in the graph
+    (see ops/inplace.py). An op recorded earlier used the old value, so its gradient
+    belongs to that node, not to the tensor as it is now.
+    """
+    inputs = list(fn.inputs)
+    for k, x in enumerate(inputs):
+        ctx = x._ctx
+        while ctx is not None and ctx.clock > fn.clock and getattr(ctx, "replaced", None) is not None:
+            x = inputs[k] = ctx.replaced
+            ctx = x._ctx
+    fn.inputs = tuple(inputs)
+
+
 def check_versions(fn: Function, out: Tensor) -> None:
     """Refuse to run ``fn.backward`` if a tensor it reads changed after ``fn`` was recorded."""
+    reroute(fn)
     saved = (fn.inputs if fn.reads_inputs else ()) + ((out,) if fn.reads_output else ())
     for k, x in enumerate(saved):
         if x._version is not None and x._version[0] > fn.clock:

@@ -25,9 +25,13 @@ from .backend import host
 PRIMITIVES = ("exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul", "sum",
               "broadcast_to", "concatenate", "stack", "asarray", "zeros", "ones", "full", "eye", "arange", "normal",
               "uniform", "qr", "erf", "amax", "amin", "argmax", "index_add", "index_add_", "set_writeable", "from_numpy")
+PRIMITIVES += ("argmin", "argsort", "synchronize")
 REFUSED = {"scalar": "reading a tensor's value as a Python number (.item(), bool(), float())",
            "to_numpy": "copying a tensor to the host (.numpy(), .tolist(), printing)",
            "all_finite": "checking values for NaN/Inf (anomaly mode)"}
+REFUSED.update({"dlpack": "lending a tensor's memory to another library (DLPack)",
+                "dlpack_device": "asking where a tensor's memory lives for DLPack",
+                "from_dlpack": "importing another library's array (DLPack)"})
 _META = ("shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides")
 
 

@@ -17,21 +17,29 @@ from typing import Any
 from . import autograd, ready_hooks
 from .backend import backend_of, get_backend, host
 from .config import ANOMALY, RECORD, VERSION_CLOCK, config
+from .devices import device_of
 from .ops.activation import ActivationOps
+from .ops.convert import ConvertOps
 from .ops.creation import CreationOps
 from .ops.elementwise import ElementwiseOps
+from .ops.gather import GatherOps
 from .ops.inplace import InplaceOps
 from .ops.linalg import LinalgOps
 from .ops.movement import MovementOps
 from .ops.reduce import ReduceOps
 from .ops.select import SelectOps
+from .ops.shape import ShapeOps
+from .ops.sort import SortOps
+from .ops.statistics import StatisticsOps
+from .ops.torch_compat import TorchCompatOps
 
 # Creation order. A tensor is always made after the tensors it is computed from, so
 # backward can visit tensors in decreasing ``_seq`` and meet each one after all its uses.
 _next_seq = itertools.count().__next__
 
 
-class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps, InplaceOps):
+class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps, InplaceOps,
+             ConvertOps, ShapeOps, GatherOps, SortOps, StatisticsOps, TorchCompatOps):
     """An n-dimensional array that records the ops applied to it.
 
     Args:
@@ -54,7 +62,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     """
 
     __slots__ = ("_data", "backend", "requires_grad", "grad", "_ctx", "_retain", "_hooks", "_seq", "_version",
-                 "_frozen", "__weakref__")
+                 "_frozen", "_view", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
@@ -156,6 +164,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                     out._ctx = fn
                     if op.returns_view:  # one array, one version: a write to either is seen
                         out._version = self._version_box()
+                        out._view = True  # a write on the tape into a view is refused (ops/inplace.py)
                     fn.clock = VERSION_CLOCK[0]  # backward checks no saved tensor is newer
                     if op.freezes_inputs:  # backward reads the inputs (a view: through its own array)
                         for x in inputs:
@@ -166,6 +175,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         out = Tensor._make(data, backend)
         if op.returns_view:
             out._version = self._version_box()
+            out._view = True
         return out
 
     # ---------------------------------------------------------------- properties
@@ -177,20 +187,34 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     def ndim(self) -> int:
         return self._data.ndim
 
-    @property
-    def size(self) -> int:
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``t.size()``), or the length of axis ``dim``; the element count is ``numel()``."""
+        if dim is None:
+            return self._data.shape
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -self.ndim <= dim < max(self.ndim, 1):
+            raise IndexError(f"size({dim!r}): a tensor of shape {self.shape} has {self.ndim} dimensions; expected an "
+                             f"int in [{-self.ndim}, {self.ndim - 1}]")
+        return self._data.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements (the product of the shape)."""
         n = 1
         for d in self._data.shape:
             n *= d
         return n
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self._data.ndim
 
     @property
     def dtype(self) -> Any:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return self.backend.name
+    def device(self) -> Any:
+        """Where the data lives, a ``tr.device`` (a ``str``: equal to ``"cpu"`` or ``"cuda"``)."""
+        return device_of(self.backend.name)
 
     @property
     def is_leaf(self) -> bool:
@@ -208,7 +232,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         return body[:-1] + f"{dev}{grad})" if body.endswith(")") else body
 
     def __bool__(self) -> bool:
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; expected one element")
         return bool(self.item())
 
@@ -221,8 +245,8 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         return self.backend.to_numpy(self.data)
 
     def item(self) -> Any:
-        if self.size != 1:
-            raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements; expected exactly 1")
+        if self.numel() != 1:
+            raise ValueError(f"item(): tensor of shape {self.shape} has {self.numel()} elements; expected exactly 1")
         return self.backend.scalar(self._data)
 
     def tolist(self) -> Any:
@@ -245,13 +269,16 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         return self
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, create_graph: bool = False, *, gradient: Any = None,
+                 retain_graph: bool | None = None) -> None:
         """Accumulate d(self)/d(leaf) * grad into ``.grad`` of every leaf that requires grad.
 
         Args:
             grad: d(loss)/d(self); may be omitted only for a one-element tensor.
             create_graph: record the backward pass, so the gradients can be
                 differentiated again (Hessian-vector products, gradient penalties).
+            gradient: PyTorch's name for ``grad``.
+            retain_graph: accepted for PyTorch's signature; the tape is always kept.
 
         Raises:
             RuntimeError: the tensor does not require grad, or ``grad`` is omitted for a
@@ -265,6 +292,10 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                 "backward(): this tensor does not require grad and has no tape; expected a tensor "
                 "computed from at least one tensor with requires_grad=True"
             )
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward(): got grad and gradient; expected one of them (they are the same)")
+            grad = gradient
         autograd.backward(self, autograd.seed_grad(self, grad), create_graph=create_graph)
 
     def retain_grad(self) -> None:

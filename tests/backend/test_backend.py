@@ -4,6 +4,7 @@ on every backend; the strict stand-in refuses what CuPy refuses; device lookup e
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -112,6 +113,42 @@ CASES = {
 }
 
 
+TIES = np.array([[2, 0, 2, 1], [1, 1, 0, 3]], np.uint8)  # unsigned: a sort by negation would be wrong
+CASES.update({
+    "argmin": (lambda b, d: [b.argmin(d(X)), b.argmin(d(X), axis=1)], [np.argmin(X), np.argmin(X, axis=1)]),
+    # stable both ways: equal values keep their order
+    "argsort": (lambda b, d: [b.argsort(d(TIES), axis=1), b.argsort(d(TIES), axis=1, descending=True),
+                              b.argsort(d(X), axis=0, descending=True)],
+                [np.array([[1, 3, 0, 2], [2, 0, 1, 3]]), np.array([[0, 2, 3, 1], [3, 0, 1, 2]]),
+                 np.argsort(-X, axis=0, kind="stable")]),
+    "dlpack": (lambda b, d: b.from_dlpack(_Lender(b, d(X))), X),
+    "dlpack_device": (lambda b, d: b.dlpack_device(d(X)) in ((1, 0), (2, 0)), True),  # the CPU or GPU 0
+    "from_dlpack": (lambda b, d: _written_through(b, d(Y)), np.where(np.eye(2, 3) > 0, 9.0, Y)),
+    "synchronize": (lambda b, d: b.synchronize(), None),
+})
+
+
+def _written_through(backend: Backend, array):
+    """from_dlpack shares memory: a write into the import shows in the exporter's array."""
+    imported = backend.from_dlpack(_Lender(backend, array))
+    imported[0, 0] = 9.0
+    imported[1, 1] = 9.0
+    return array
+
+
+class _Lender:
+    """Exports a backend array through the backend's DLPack primitives (as Tensor does)."""
+
+    def __init__(self, backend: Backend, array) -> None:
+        self.backend, self.array = backend, array
+
+    def __dlpack__(self, **kwargs):
+        return self.backend.dlpack(self.array, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.backend.dlpack_device(self.array)
+
+
 def index_add_in_place(backend: Backend, target, index, values):
     """Run the in-place primitive, return its (modified) target."""
     assert backend.index_add_(target, index, values) is None
@@ -215,8 +252,19 @@ def test_get_backend_of_an_unknown_device_names_it() -> None:
         get_backend("gpu")
     with pytest.raises(ValueError, match=r"device=42 is a int; expected a string"):
         get_backend(42)
-    with pytest.raises(ValueError, match=r"device='cuda:0': only one GPU is supported"):
-        get_backend("cuda:0")
+    with pytest.raises(ValueError, match=r"device='cuda:1': only one GPU is supported; expected 'cuda' or 'cuda:0'"):
+        get_backend("cuda:1")
+
+
+def test_cuda_0_is_the_one_gpu() -> None:
+    """PyTorch scripts say "cuda:0": it is the GPU "cuda" names (or the same error without one)."""
+    try:
+        gpu = get_backend("cuda")
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=re.escape(str(e)[:30])):
+            get_backend("cuda:0")
+    else:
+        assert get_backend("cuda:0") is gpu
 
 
 def test_get_backend_returns_one_object_per_device() -> None:

@@ -110,7 +110,7 @@ def test_both_models_get_the_same_output_width_and_the_bidirectional_fewer_param
     uni = tg.Tagger(50, "lstm", 8, 16, False, "cpu")
     bi = tg.Tagger(50, "lstm", 8, 16, True, "cpu")
     assert uni.read_out.weight.shape == bi.read_out.weight.shape == (3, 16)
-    assert sum(p.size for p in bi.parameters()) < sum(p.size for p in uni.parameters())
+    assert sum(p.numel() for p in bi.parameters()) < sum(p.numel() for p in uni.parameters())
 
 
 def test_odd_hidden_is_refused() -> None:

@@ -37,9 +37,20 @@ def transpose_args(draw):
 @op_settings
 @given(args=transpose_args(), negative=st.booleans())
 def test_transpose(device: str, args, negative) -> None:
+    """A tuple of all axes permutes them (NumPy), as do separate axes other than two."""
     x, axes = args
     axes = tuple(a - x.ndim for a in axes) if negative else axes
-    check_op(lambda a: a.transpose(*axes), x, device=device, oracle=lambda a: a.transpose(axes))
+    check_op(lambda a: a.transpose(axes), x, device=device, oracle=lambda a: a.transpose(axes))
+    if len(axes) != 2:
+        check_op(lambda a: a.transpose(*axes), x, device=device, oracle=lambda a: a.transpose(axes))
+
+
+@op_settings
+@given(x=arrays(shapes(min_dims=1)), data=st.data())
+def test_transpose_of_two_axes_swaps_them(device: str, x, data) -> None:
+    """transpose(dim0, dim1) is PyTorch's: the two axes trade places, whatever the tensor's ndim."""
+    dim0, dim1 = (data.draw(st.integers(-x.ndim, x.ndim - 1)) for _ in range(2))
+    check_op(lambda a: a.transpose(dim0, dim1), x, device=device, oracle=lambda a: np.swapaxes(a, dim0, dim1))
 
 
 @op_settings

@@ -127,9 +127,9 @@ def test_transpose_round_trip_is_the_identity(device: str, args, data) -> None:
     x_np, axes = args
     inverse = tuple(int(i) for i in np.argsort(axes))
     x = Tensor(x_np, requires_grad=True, device=device)
-    y = x.transpose(*axes)
+    y = x.transpose(axes)  # one tuple: a permutation of all axes
     assert y.shape == tuple(x_np.shape[a] for a in axes)
-    back = y.transpose(*inverse)
+    back = y.permute(*inverse)
     np.testing.assert_array_equal(back.numpy(), x_np)
     np.testing.assert_array_equal(x.T.T.numpy(), x_np)
     grad = data.draw(arrays(x.shape))

@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, max) over axis None / int / tuple, with and without keepdims,
+"""Reductions (sum, mean, amax, amin) over axis None / int / tuple, with and without keepdims,
 and their adjoint broadcast_to / unbroadcast."""
 
 from __future__ import annotations
@@ -39,19 +39,19 @@ def test_mean(device: str, args) -> None:
 
 @op_settings
 @given(args=reduction_args(min_side=1, elements=grid(), unique=True))
-def test_max(device: str, args) -> None:
+def test_amax(device: str, args) -> None:
     x, axis, keepdims = args
     check_op(
-        lambda a: a.max(axis=axis, keepdims=keepdims), x, device=device,
+        lambda a: a.amax(axis=axis, keepdims=keepdims), x, device=device,
         oracle=lambda a: np.max(a, axis, keepdims=keepdims),
     )
 
 
 @op_settings
 @given(args=reduction_args(min_side=1, elements=grid(), unique=True))
-def test_min(device: str, args) -> None:
+def test_amin(device: str, args) -> None:
     x, axis, keepdims = args
-    check_op(lambda a: a.min(axis, keepdims), x, device=device, oracle=lambda a: np.min(a, axis, keepdims=keepdims))
+    check_op(lambda a: a.amin(axis, keepdims), x, device=device, oracle=lambda a: np.min(a, axis, keepdims=keepdims))
 
 
 @st.composite
@@ -83,10 +83,17 @@ def test_unbroadcast(device: str, shapes_, data) -> None:
 
 
 # ----------------------------------------------------- examples worth spelling out
-def test_max_splits_the_gradient_between_ties(device: str) -> None:
+def test_amax_splits_the_gradient_between_ties_and_max_dim_gives_it_to_the_first(device: str) -> None:
+    """PyTorch's two rules: amax (and max() of everything) shares a tie; max(dim) picks the first."""
     x = Tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True, device=device, dtype="float64")
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])
+    x.grad = None
+    x.max(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    x.grad = None
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
 
 
 def test_reductions_of_a_0d_tensor_are_the_identity(device: str) -> None:
@@ -95,7 +102,7 @@ def test_reductions_of_a_0d_tensor_are_the_identity(device: str) -> None:
         assert y.shape == () and y.item() == 2.5
 
 
-@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax"])
 def test_axis_out_of_range_names_the_axis_and_ndim(device: str, reduce) -> None:
     x = Tensor.ones(2, 3, device=device)
     with pytest.raises(ValueError, match=rf"{reduce}: axis 2 is out of range for a tensor with 2 dimensions"):

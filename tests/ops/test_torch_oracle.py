@@ -151,20 +151,20 @@ def test_mean(device: str, args) -> None:
 
 @torch_settings
 @given(args=reduction_args(min_side=1, elements=grid(), unique=True))
-def test_max(device: str, args) -> None:
+def test_amax(device: str, args) -> None:
     x, axis, keepdims = args
-    vs_torch(lambda a: a.max(axis, keepdims), torch_reduce("amax", axis, keepdims), x, device=device)
+    vs_torch(lambda a: a.amax(axis, keepdims), torch_reduce("amax", axis, keepdims), x, device=device)
 
 
 # ------------------------------------------------------------------------ movement
 @torch_settings
 @given(x=arrays(shapes()), data=st.data())
 def test_reshape_transpose_T(device: str, x, data) -> None:
-    target = data.draw(st.sampled_from([(-1,), (1, x.size), tuple(reversed(x.shape))]))
+    target = data.draw(st.sampled_from([(-1,), (1, x.size), tuple(reversed(x.shape))]))  # x: a NumPy array
     axes = tuple(data.draw(st.permutations(range(x.ndim))))
     reverse = tuple(reversed(range(x.ndim)))
     vs_torch(
-        lambda a: a.reshape(target) * 2.0 + a.transpose(*axes).reshape(target) + a.T.reshape(target),
+        lambda a: a.reshape(target) * 2.0 + a.permute(*axes).reshape(target) + a.T.reshape(target),
         lambda t: t.reshape(target) * 2.0 + t.permute(axes).reshape(target) + t.permute(reverse).reshape(target),
         x, device=device,
     )

@@ -77,7 +77,7 @@ def test_every_in_place_change_is_caught(change) -> None:
 def test_in_place_ops_take_a_version_under_no_grad_and_are_refused_with_grad_on() -> None:
     w = Tensor([1.0, 2.0], requires_grad=True)
     loss = (w * 3.0).exp().sum()  # Exp reads its output; Mul reads w
-    with pytest.raises(RuntimeError, match="in-place change of a tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="in-place change of a leaf tensor that requires grad"):
         w.add_(1.0)
     with tr.no_grad():
         w.add_(1.0)

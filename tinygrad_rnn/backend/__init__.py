@@ -11,7 +11,7 @@ from typing import Any
 from .base import Backend, is_basic_index
 from .numpy_backend import NumpyBackend
 
-__all__ = ["Backend", "get_backend", "register_backend", "backend_of", "is_basic_index"]
+__all__ = ["Backend", "get_backend", "register_backend", "backend_of", "backend_for_dlpack", "is_basic_index"]
 
 _BACKENDS: dict[str, Backend] = {"cpu": NumpyBackend()}
 
@@ -52,6 +52,8 @@ def get_backend(device: Any = "cpu") -> Backend:
     """
     if isinstance(device, Backend):
         return device
+    if type(device) is not str and isinstance(device, str):  # tr.device("cpu"), a str subclass
+        device = str(device)
     if not isinstance(device, str):
         raise ValueError(f"device={device!r} is a {type(device).__name__}; expected a string such as 'cpu' or 'cuda'")
     backend = _BACKENDS.get(device)
@@ -60,8 +62,10 @@ def get_backend(device: Any = "cpu") -> Backend:
     if device == "cuda":
         backend = _BACKENDS["cuda"] = _load_cuda()
         return backend
-    if isinstance(device, str) and device.startswith("cuda:"):
-        raise ValueError(f"device={device!r}: only one GPU is supported; expected 'cuda'")
+    if device.startswith("cuda:"):
+        if device == "cuda:0":  # PyTorch's name for the first GPU: the one GPU used here
+            return get_backend("cuda")
+        raise ValueError(f"device={device!r}: only one GPU is supported; expected 'cuda' or 'cuda:0'")
     raise ValueError(f"unknown device {device!r}; expected one of {sorted(set(_BACKENDS) | {'cuda'})}")
 
 
@@ -92,3 +96,28 @@ def backend_of(obj: Any) -> Backend | None:
     if type(obj).__module__.split(".")[0] == "cupy":
         return get_backend("cuda")
     return None
+
+
+# DLPack device types (dlpack.h): where the memory of an exchanged array lives.
+_DLPACK_DEVICES = {1: "cpu", 3: "cpu", 2: "cuda", 13: "cuda"}  # CPU, CUDA pinned host, CUDA, CUDA managed
+
+
+def backend_for_dlpack(obj: Any) -> Backend:
+    """The backend that can import ``obj`` through DLPack without a copy.
+
+    Raises:
+        TypeError: ``obj`` has no ``__dlpack__``/``__dlpack_device__`` (not a DLPack exporter).
+        ValueError: its memory is on a device no backend serves (a TPU, ROCm...).
+    """
+    if not (hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__")):
+        raise TypeError(f"from_dlpack: got a {type(obj).__module__}.{type(obj).__qualname__}; expected an array "
+                        "with __dlpack__ and __dlpack_device__ (a torch.Tensor, numpy.ndarray, jax.Array, "
+                        "cupy.ndarray...), not a DLPack capsule: pass the array itself")
+    kind, index = obj.__dlpack_device__()
+    name = _DLPACK_DEVICES.get(int(kind))
+    if name is None:
+        raise ValueError(f"from_dlpack: the array lives on DLPack device type {int(kind)}; expected the CPU (1) "
+                         "or a CUDA GPU (2). Copy it to the CPU first.")
+    if name == "cuda" and int(index) != 0:
+        raise ValueError(f"from_dlpack: the array is on GPU {int(index)}; only GPU 0 is supported")
+    return get_backend(name)

@@ -147,6 +147,20 @@ class Backend:
     def argmax(self, a: Any, axis: Any = None) -> Any:
         return self.xp.argmax(a, axis=axis)
 
+    def argmin(self, a: Any, axis: Any = None) -> Any:
+        return self.xp.argmin(a, axis=axis)
+
+    def argsort(self, a: Any, axis: int, descending: bool = False) -> Any:
+        """Indices that sort ``a`` along ``axis``; stable (equal values keep their order),
+        descending too. Negating for a descending sort would break unsigned ints and bools,
+        so the reversed array is sorted and the indices mapped back."""
+        xp = self.xp
+        if not descending:
+            return xp.argsort(a, axis=axis, kind="stable")
+        n = a.shape[axis]
+        order = xp.argsort(xp.flip(a, axis=axis), axis=axis, kind="stable")
+        return (n - 1) - xp.flip(order, axis=axis)
+
     # ----------------------------------------------------------- scatter
     def index_add(self, shape: tuple[int, ...], index: Any, values: Any, dtype: Any) -> Any:
         """zeros(shape)[index] += values, with repeated indices accumulating.
@@ -180,6 +194,23 @@ class Backend:
     def scalar(self, a: Any) -> Any:
         """The Python number held by a one-element array."""
         return a.item()
+
+    def synchronize(self) -> None:
+        """Wait until the device has finished the work queued so far (host arrays: at once)."""
+
+    # ------------------------------------------------------------- DLPack
+    # The zero-copy exchange of arrays between libraries (PyTorch, JAX, CuPy, NumPy).
+    def dlpack(self, a: Any, **kwargs: Any) -> Any:
+        """``a.__dlpack__(**kwargs)``: a capsule that lends ``a``'s memory to a consumer."""
+        return a.__dlpack__(**kwargs)
+
+    def dlpack_device(self, a: Any) -> tuple[int, int]:
+        """``a.__dlpack_device__()``: (DLPack device type, device id), e.g. (1, 0) for the CPU."""
+        return a.__dlpack_device__()
+
+    def from_dlpack(self, obj: Any) -> Any:
+        """An array of this backend sharing the memory of ``obj`` (any object with ``__dlpack__``)."""
+        return self.xp.from_dlpack(obj)
 
 
 def is_basic_index(index: Any) -> bool:

@@ -33,8 +33,18 @@ class CupyBackend(Backend):
     def erf(self, a: Any) -> Any:
         return cupyx.scipy.special.erf(a)
 
+    def argsort(self, a: Any, axis: int, descending: bool = False) -> Any:
+        # CuPy's sort is always stable and accepts no kind= but None
+        if not descending:
+            return cp.argsort(a, axis=axis)
+        order = cp.argsort(cp.flip(a, axis=axis), axis=axis)
+        return (a.shape[axis] - 1) - cp.flip(order, axis=axis)
+
     def all_finite(self, a: Any) -> bool:
         return bool(cp.isfinite(a).all().get())
+
+    def synchronize(self) -> None:
+        cp.cuda.Device().synchronize()
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return cp.asnumpy(a)

@@ -89,6 +89,26 @@ def choice(rng: np.random.Generator, probs: np.ndarray) -> int:
     return int(rng.choice(len(probs), p=probs / probs.sum()))
 
 
+def multinomial(rng: np.random.Generator, weights: np.ndarray, n: int, replacement: bool) -> np.ndarray:
+    """``n`` category indices per row of ``weights`` (1-D or 2-D, not normalised), int64.
+
+    Raises:
+        ValueError: a weight negative or not finite, a row of zeros, or without
+            ``replacement`` more draws than categories of nonzero weight.
+    """
+    rows = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("the weights hold negative, infinite or NaN values; expected finite weights >= 0")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ValueError("a row of weights adds up to 0; expected a positive total in every row")
+    if not replacement and n > (rows > 0).sum(axis=1).min():
+        raise ValueError(f"{n} draws without replacement from {int((rows > 0).sum(axis=1).min())} categories of "
+                         "nonzero weight; expected at most that many (or replacement=True)")
+    out = np.stack([rng.choice(len(p), size=n, replace=replacement, p=p / t) for p, t in zip(rows, totals, strict=True)])
+    return out.astype(np.int64).reshape((n,) if np.ndim(weights) == 1 else (len(rows), n))
+
+
 def qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Host QR decomposition (used by ``nn.init.orthogonal_``)."""
     return np.linalg.qr(a)

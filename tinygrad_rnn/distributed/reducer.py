@@ -47,7 +47,7 @@ class Bucket:
 
     def __init__(self, index: int, params: Sequence[Tensor]) -> None:
         self.index, self.params = index, tuple(params)
-        self.sizes = [p.size for p in self.params]
+        self.sizes = [p.numel() for p in self.params]
         self.offsets = [sum(self.sizes[:k]) for k in range(len(self.sizes))]
         self.length = sum(self.sizes)  # then: the weight, then one presence flag per parameter
 
@@ -60,7 +60,7 @@ def make_buckets(params: Sequence[Tensor], cap_bytes: float) -> list[Bucket]:
     groups: list[list[Tensor]] = []
     size = 0.0
     for p in params:
-        nbytes = p.size * p.dtype.itemsize
+        nbytes = p.numel() * p.dtype.itemsize
         last = groups[-1][-1] if groups else None
         if last is None or size + nbytes > cap_bytes or last.dtype != p.dtype or last.backend is not p.backend:
             groups.append([])

@@ -143,7 +143,7 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
 
     def make(shape: tuple[int, ...], device: Any) -> Tensor:
         rows = shape[0]
-        cols = t.size // rows if rows else 0
+        cols = t.numel() // rows if rows else 0
         if rows == 0 or cols == 0:
             return Tensor.zeros(*shape, device=device, dtype=t.dtype)
         tall = Tensor.randn(max(rows, cols), min(rows, cols), dtype="float64")

@@ -225,6 +225,12 @@ def _one_axis(x: Tensor, axis: int, name: str) -> int:
     return axis
 
 
+def _dim_or_axis(name: str, dim: Any, axis: Any) -> int:
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}: got dim={dim!r} and axis={axis!r}; expected one of them (they are the same)")
+    return -1 if dim is None and axis is None else dim if dim is not None else axis
+
+
 class ActivationOps(TensorOps):
     """The activation functions as Tensor methods."""
 
@@ -239,11 +245,18 @@ class ActivationOps(TensorOps):
     def relu(self) -> Tensor:
         return self._apply(Relu)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return unary(Softmax, "softmax", self, axis=_one_axis(self, axis, "softmax"))
+    def softmax(self, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim`` (PyTorch) or ``axis`` (default: the last axis);
+        ``dtype`` casts first."""
+        x = self if dtype is None else self.to(dtype)
+        dim = _dim_or_axis("softmax", dim, axis)
+        return unary(Softmax, "softmax", x, axis=_one_axis(x, dim, "softmax"))
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return unary(LogSoftmax, "log_softmax", self, axis=_one_axis(self, axis, "log_softmax"))
+    def log_softmax(self, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Tensor:
+        """x - log(sum(exp(x))) along ``dim`` or ``axis`` (default: the last axis)."""
+        x = self if dtype is None else self.to(dtype)
+        dim = _dim_or_axis("log_softmax", dim, axis)
+        return unary(LogSoftmax, "log_softmax", x, axis=_one_axis(x, dim, "log_softmax"))
 
 
 def add_tanh(a: Tensor, b: Tensor) -> Tensor:

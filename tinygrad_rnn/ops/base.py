@@ -85,3 +85,20 @@ def one_axis(axis: Any, ndim: int, name: str) -> int:
             f"[{-ndim}, {ndim - 1}]"
         )
     return axis % ndim
+
+
+def axis_args(name: str, dim: Any, keepdim: Any, axis: Any = None, keepdims: Any = None) -> tuple[Any, bool]:
+    """PyTorch's ``dim=``/``keepdim=`` or NumPy's ``axis=``/``keepdims=`` -> ``(axis, keepdims)``.
+
+    Raises:
+        TypeError: both spellings of one argument are given.
+    """
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}: got dim={dim!r} and axis={axis!r}; expected one of them (they are the same)")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}: got keepdim and keepdims; expected one of them (they are the same)")
+        keepdim = keepdims
+    return dim, bool(keepdim)

@@ -96,7 +96,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``, differentiable. Bad indices raise ``IndexError`` naming the shape."""
     index = normalize_index(x, index)
     if x.requires_grad and config.grad_enabled and type(index) is not int and type(index) is not slice:
-        index = _own_copy(x.backend, index)  # backward reads the index: a later change to it must not
+        index = own_copy(x.backend, index)  # backward reads the index: a later change to it must not
     try:
         return x._apply(GetItem, index=index)
     except IndexError as e:
@@ -105,11 +105,11 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         raise IndexError(f"indexing a tensor of shape {shape_str(x.shape)} with {index!r}: {e}") from None
 
 
-def _own_copy(backend: Any, index: Any) -> Any:
+def own_copy(backend: Any, index: Any) -> Any:
     """The index with its arrays copied: the recorded op keeps its own, whatever the caller
     later writes into the array or tensor it came from."""
     if isinstance(index, tuple):
-        return tuple(_own_copy(backend, p) for p in index)
+        return tuple(own_copy(backend, p) for p in index)
     return index.copy() if backend.is_array(index) else index
 
 
@@ -118,3 +118,26 @@ def index_add(v: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
     return v._apply(IndexAdd, shape=tuple(shape), index=index)
 
 
+
+
+def axis_index(backend: Any, index: Any, axis: int) -> tuple:
+    """The full index that picks ``index`` (an integer array) along ``axis`` and the same
+    position on every other axis: aranges shaped to broadcast against ``index``."""
+    parts = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            parts.append(index)
+        else:
+            parts.append(backend.arange(n, backend.int64).reshape(tuple(n if k == d else 1 for k in range(index.ndim))))
+    return tuple(parts)
+
+
+def along_axis(x: Tensor, index: Any, axis: int) -> Tensor:
+    """``y[i_0, ..., i_n] = x[i_0, ..., index[i_0, ..., i_n], ..., i_n]`` (``index`` at ``axis``):
+    PyTorch's ``gather``, as ``x[...]`` with a broadcast index, so the gradient is
+    getitem's scatter-add (an element picked twice gets both gradients).
+
+    ``index`` is a backend integer array with x's number of dimensions and, on every
+    other axis, a size at most x's.
+    """
+    return x._apply(GetItem, index=axis_index(x.backend, index, axis))

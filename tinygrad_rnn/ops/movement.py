@@ -47,7 +47,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     for d in shape:
         if d != -1:
             known *= d
-    size = x.size
+    size = x.numel()
     bad = shape.count(-1) > 1 or any(d < -1 for d in shape)
     if not bad and -1 in shape:
         bad = known == 0 or size % known != 0
@@ -212,6 +212,13 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     return x._apply(Cast, dtype=dtype)
 
 
+def to_dtype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` as ``dtype``, PyTorch's way: a cast to floats stays on the tape, one to integers
+    or bools leaves it (their values have no gradient)."""
+    dtype = x.backend.dtype(dtype)
+    return cast(x if x.backend.is_floating(dtype) else x.detach(), dtype)
+
+
 # ------------------------------------------------------------- the Tensor methods
 class MovementOps(TensorOps):
     """Reshapes, transposes, indexing and casts as Tensor methods."""
@@ -221,7 +228,23 @@ class MovementOps(TensorOps):
     def reshape(self, *shape: Any) -> Tensor:
         return reshape(self, *shape)
 
-    def transpose(self, *axes: Any) -> Tensor:
+    def transpose(self, *axes: Any, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """``transpose(dim0, dim1)``: swap two axes (PyTorch). Any other number of axes, or
+        one tuple, is a permutation of all of them (NumPy); none reverses them."""
+        if dim0 is not None or dim1 is not None:
+            axes = (*axes, *(d for d in (dim0, dim1) if d is not None))
+            if len(axes) != 2:
+                raise TypeError(f"transpose: got axes {axes!r}; expected exactly two, dim0 and dim1")
+        if len(axes) == 2 and not any(isinstance(a, (bool, tuple, list)) for a in axes):
+            try:
+                a, b = (one_axis(operator.index(d), max(self.ndim, 1), "transpose") for d in axes)
+            except TypeError:
+                raise TypeError(f"transpose: axes {axes!r}; expected two ints (dim0, dim1)") from None
+            if self.ndim < 2 or a == b:
+                return self
+            order = list(range(self.ndim))
+            order[a], order[b] = b, a
+            return transpose(self, order)
         return transpose(self, *axes)
 
     @property
@@ -247,6 +270,25 @@ class MovementOps(TensorOps):
     def double(self) -> Tensor:
         return cast(self, "float64")
 
+    def half(self) -> Tensor:
+        """float16 (NumPy computes in float16 on the CPU: slow, and less exact than on a GPU)."""
+        return cast(self, "float16")
+
     def long(self) -> Tensor:
         """int64 values (not differentiable: an index has no gradient)."""
         return cast(self.detach(), "int64")
+
+    def int(self) -> Tensor:
+        """int32 values (not differentiable)."""
+        return cast(self.detach(), "int32")
+
+    def short(self) -> Tensor:
+        return cast(self.detach(), "int16")
+
+    def bool(self) -> Tensor:
+        """True where nonzero (not differentiable)."""
+        return cast(self.detach(), "bool")
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor with ``other``'s dtype."""
+        return to_dtype(self, other.dtype)

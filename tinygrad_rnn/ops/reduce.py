@@ -8,10 +8,11 @@ back to its operand's shape.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..autograd import Function
-from .base import TensorOps, one_axis, shape_str
+from .base import TensorOps, axis_args, one_axis, shape_str
+from .indexing import along_axis
 from .movement import reshape
 
 if TYPE_CHECKING:
@@ -98,10 +99,11 @@ class Max(Function):
         return broadcast_to(grad, shape) * grad._make(self.mask, grad.backend)
 
 
-def reduce_max(x: Tensor, axis: Any = None, keepdims: bool = False, smallest: bool = False) -> Tensor:
+def reduce_max(x: Tensor, axis: Any = None, keepdims: bool = False, smallest: bool = False,
+               name: str | None = None) -> Tensor:
     """Maximum (``smallest``: minimum) over ``axis``; the gradient goes to the extremes
-    (split evenly on ties)."""
-    name = "min" if smallest else "max"
+    (split evenly on ties). ``name`` is the caller's, for errors."""
+    name = name or ("min" if smallest else "max")
     axes = normalize_axes(axis, x.ndim, name)
     for a in axes:
         if x.shape[a] == 0:
@@ -169,14 +171,59 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 class ArgMax(Function):
-    """argmax: y = index of the maximum of x along ``axis`` (of the flattened x if None)
+    """argmax: y = index of the maximum (``smallest``: minimum) of x along ``axis`` (of the flattened x if None)
     not differentiable: the output is an int64 index
     """
 
     differentiable = False
 
-    def forward(self, x: Any, axis: int | None) -> Any:
-        return self.backend.argmax(x, axis=axis)
+    def forward(self, x: Any, axis: int | None, smallest: bool = False) -> Any:
+        return (self.backend.argmin if smallest else self.backend.argmax)(x, axis=axis)
+
+
+def arg_extreme(x: Tensor, axis: Any, keepdims: bool, smallest: bool) -> Tensor:
+    """Indices of the first maxima (``smallest``: minima) along one axis, or of the flattened tensor."""
+    name = "argmin" if smallest else "argmax"
+    if axis is not None:
+        axis = one_axis(axis, max(x.ndim, 1), name)
+        if x.ndim == 0:
+            axis = None  # PyTorch allows dim 0 or -1 on a 0-d tensor
+    if (x.numel() if axis is None else x.shape[axis]) == 0:
+        raise ValueError(f"{name}: a tensor of shape {shape_str(x.shape)} has no elements along axis={axis}; "
+                         "expected some")
+    out = x._apply(ArgMax, axis=axis, smallest=smallest)
+    if keepdims:
+        out = reshape(out, (1,) * x.ndim if axis is None else keepdims_shape(x.shape, (axis,)))
+    return out
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return, as PyTorch does."""
+
+    values: Any
+    indices: Any
+
+
+def extreme_along(x: Tensor, axis: Any, keepdims: bool, smallest: bool) -> ValuesIndices:
+    """``max(dim)``/``min(dim)``: the values and the index of the first maximum along one axis.
+
+    The gradient goes to that one element (PyTorch's rule for ``max(dim)``; ``amax``
+    splits it between ties).
+    """
+    name = "min" if smallest else "max"
+    if x.ndim == 0:
+        one_axis(axis, 1, name)  # PyTorch allows dim 0 or -1 on a 0-d tensor
+        return ValuesIndices(x, x._make(x.backend.asarray(0, dtype=x.backend.int64), x.backend))
+    axis = one_axis(axis, x.ndim, name)
+    if x.shape[axis] == 0:
+        raise ValueError(f"{name}: axis {axis} of a tensor of shape {shape_str(x.shape)} is empty; expected at least "
+                         "one element")
+    indices = arg_extreme(x, axis, True, smallest)
+    values = along_axis(x, indices._data, axis)
+    if not keepdims:
+        shape = x.shape[:axis] + x.shape[axis + 1:]
+        values, indices = reshape(values, shape), reshape(indices, shape)
+    return ValuesIndices(values, indices)
 
 
 # ------------------------------------------------------------- the Tensor methods
@@ -185,22 +232,60 @@ class ReduceOps(TensorOps):
 
     __slots__ = ()
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_sum(self, axis, keepdims)
+    # Each takes PyTorch's dim=/keepdim= and NumPy's axis=/keepdims= (dim: None, an int or a tuple).
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Sum over ``dim`` (all axes if None); ``dtype`` casts first (PyTorch's ``sum(dtype=)``)."""
+        dim, keepdim = axis_args("sum", dim, keepdim, axis, keepdims)
+        return reduce_sum(self if dtype is None else self.to(dtype), dim, keepdim)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return mean(self, axis, keepdims)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = axis_args("mean", dim, keepdim, axis, keepdims)
+        return mean(self if dtype is None else self.to(dtype), dim, keepdim)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_max(self, axis, keepdims)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """PyTorch's three ``max``: ``max()`` the largest element (a tensor; ties share the
+        gradient); ``max(dim)`` the named tuple ``(values, indices)`` along one dim (the
+        gradient goes to the first maximum); ``max(other)`` the elementwise maximum.
+        A tuple of dims (NumPy's ``axis=(0, 1)``) gives the maximum over them, as ``amax``."""
+        if isinstance(dim, TensorOps):
+            return self.maximum(dim)
+        dim, keepdim = axis_args("max", dim, keepdim, axis, keepdims)
+        if dim is None or isinstance(dim, (tuple, list)):
+            return reduce_max(self, dim, keepdim)
+        return extreme_along(self, dim, keepdim, smallest=False)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_max(self, axis, keepdims, smallest=True)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """As :meth:`max`, with minima: ``min()``, ``min(dim) -> (values, indices)``, ``min(other)``."""
+        if isinstance(dim, TensorOps):
+            return self.minimum(dim)
+        dim, keepdim = axis_args("min", dim, keepdim, axis, keepdims)
+        if dim is None or isinstance(dim, (tuple, list)):
+            return reduce_max(self, dim, keepdim, smallest=True)
+        return extreme_along(self, dim, keepdim, smallest=True)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Indices of the maxima (int64; not differentiable); ``axis`` None: of the flattened tensor."""
-        if axis is not None:
-            axis = one_axis(axis, self.ndim, "argmax")
-        if (self.size if axis is None else self.shape[axis]) == 0:
-            raise ValueError(f"argmax: a tensor of shape {self.shape} has no elements along axis={axis}; expected some")
-        return self._apply(ArgMax, axis=axis)
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Maximum over ``dim`` (None, an int or a tuple); ties share the gradient."""
+        dim, keepdim = axis_args("amax", dim, keepdim, axis, keepdims)
+        return reduce_max(self, dim, keepdim, name="amax")
+
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = axis_args("amin", dim, keepdim, axis, keepdims)
+        return reduce_max(self, dim, keepdim, smallest=True, name="amin")
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        """Indices of the first maxima (int64; not differentiable); ``dim`` None: of the flattened tensor."""
+        dim, keepdim = axis_args("argmax", dim, keepdim, axis, keepdims)
+        return arg_extreme(self, dim, keepdim, smallest=False)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        """Indices of the first minima (int64; not differentiable)."""
+        dim, keepdim = axis_args("argmin", dim, keepdim, axis, keepdims)
+        return arg_extreme(self, dim, keepdim, smallest=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..autograd import Function
 from ..config import config
 from .base import TensorOps
-from .elementwise import unary
+from .elementwise import binary, unary
 from .reduce import broadcast_shapes, unbroadcast
 
 if TYPE_CHECKING:
@@ -64,10 +64,82 @@ class Where(Function):
         )
 
 
+class Maximum(Function):
+    """maximum: y = max(a, b)   elementwise
+    da = unbroadcast(grad * ([a > b] + [a == b] / 2), a.shape)   (a tie splits the gradient, as PyTorch)
+    db = unbroadcast(grad * ([a < b] + [a == b] / 2), b.shape)
+    """
+
+    reads_inputs = False
+
+    def forward(self, a: Any, b: Any, smallest: bool = False) -> Any:
+        backend = self.backend
+        y = (backend.minimum if smallest else backend.maximum)(a, b)
+        dtype = y.dtype if backend.is_floating(y.dtype) else backend.float32
+        tie = (a == b).astype(dtype) * 0.5
+        self.share_a = ((a < b) if smallest else (a > b)).astype(dtype) + tie
+        self.share_b = ((a > b) if smallest else (a < b)).astype(dtype) + tie
+        return y
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        make = grad._make
+        return (
+            unbroadcast(grad * make(self.share_a, grad.backend), a.shape) if a.requires_grad else None,
+            unbroadcast(grad * make(self.share_b, grad.backend), b.shape) if b.requires_grad else None,
+        )
+
+
+class Minimum(Maximum):
+    """minimum: y = min(a, b)   elementwise
+    da = unbroadcast(grad * ([a < b] + [a == b] / 2), a.shape)
+    db = unbroadcast(grad * ([a > b] + [a == b] / 2), b.shape)
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return super().forward(a, b, smallest=True)
+
+
+def _bool_mask(name: str, x: Tensor, mask: Any) -> Any:
+    """A boolean mask Tensor on x's device, as PyTorch requires (not an integer one)."""
+    if not isinstance(mask, TensorOps):
+        raise TypeError(f"{name}: mask is a {type(mask).__name__}; expected a bool Tensor (e.g. x > 0)")
+    if not mask.backend.is_bool(mask.dtype):
+        raise TypeError(f"{name}: mask has dtype {mask.dtype}; expected a bool Tensor (convert with .bool())")
+    return mask
+
+
 class SelectOps(TensorOps):
-    """Comparisons and clip as Tensor methods."""
+    """Comparisons, clip, maximum/minimum and masked_fill as Tensor methods."""
 
     __slots__ = ()
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max(self, other), broadcasting (ties split the gradient)."""
+        return binary(Maximum, "maximum", self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min(self, other), broadcasting (ties split the gradient)."""
+        return binary(Minimum, "minimum", self, self._lift(other))
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the bool ``mask`` (broadcast to self's shape) is True, else self.
+
+        ``value`` is a number or a 0-d tensor (which gets the gradient of the places it
+        fills); self gets the gradient of the places kept.
+        """
+        mask = _bool_mask("masked_fill", self, mask)
+        if isinstance(value, TensorOps) and value.ndim != 0:
+            raise ValueError(f"masked_fill: value has shape {value.shape}; expected a number or a 0-d tensor")
+        out = where(mask, value if isinstance(value, TensorOps) else self._lift(value), self)
+        if out.shape != self.shape:
+            raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape "
+                             f"{self.shape}; expected it to")
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """PyTorch's ``x.where(condition, y)``: self where ``condition``, else ``other``."""
+        return where(condition, self, other)
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
         """Clamp to [lo, hi]; either bound may be None (no bound on that side)."""
