@@ -264,6 +264,8 @@ def test_positional_encoding_checks() -> None:
         pe(Tensor.zeros(3, 2, 5))
     with pytest.raises(ValueError, match="max_len=0; expected a positive int"):
         nn.PositionalEncoding(4, max_len=0)
+    with pytest.raises(TypeError, match="input has dtype int64; expected a floating-point Tensor"):
+        pe(Tensor.zeros(3, 2, 4, dtype="int64"))  # the table cast to int64 would be silently truncated
 
 
 def test_docstring_examples_run() -> None:

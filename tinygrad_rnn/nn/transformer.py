@@ -242,7 +242,7 @@ class PositionalEncoding(Module):
 
     Raises:
         ValueError: bad sizes; in forward, a sequence longer than ``max_len`` or a last axis
-            that is not ``d_model``.
+            that is not ``d_model``.  TypeError: in forward, an input that is not a float Tensor.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -266,6 +266,8 @@ class PositionalEncoding(Module):
         """x + PE[:T], then dropout."""
         if not isinstance(x, Tensor):
             raise TypeError(f"PositionalEncoding: input is a {type(x).__name__}; expected a Tensor")
+        if not x.backend.is_floating(x.dtype):  # the table cast to an integer dtype would be truncated
+            raise TypeError(f"PositionalEncoding: input has dtype {x.dtype}; expected a floating-point Tensor")
         time_axis = 1 if self.batch_first and x.ndim == 3 else 0
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model or x.shape[time_axis] > self.max_len:
             layout = "(N, T, d_model)" if self.batch_first else "(T, N, d_model)"
