@@ -336,6 +336,22 @@ def test_float_masks_of_another_dtype_and_lists_are_accepted() -> None:
     np.testing.assert_array_equal(as_list.numpy(), F.scaled_dot_product_attention(q, k, v, attn_mask=Tensor(mask > 0)).numpy())
 
 
+def test_a_float_list_mask_keeps_the_querys_precision() -> None:
+    q, k, v = (Tensor(a) for a in _inputs(SHAPES["3d"]))
+    mask = _mask("float", SHAPES["3d"])  # float64 values no float32 holds exactly
+    want = F.scaled_dot_product_attention(q, k, v, attn_mask=Tensor(mask))
+    got = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.tolist())  # was rounded to float32 first
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_nan_in_a_float_mask_propagates_as_in_pytorch() -> None:
+    q, k, v = (Tensor(a) for a in _inputs(SHAPES["3d"]))
+    mask = _mask("float", SHAPES["3d"])
+    mask[1, 2] = np.nan  # a NaN is not -inf: it must not silently mask the key
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=Tensor(mask)).numpy()
+    assert np.isnan(out[:, 1]).all() and not np.isnan(np.delete(out, 1, axis=1)).any()
+
+
 # ---------------------------------------------------------------- lengths -> padding mask
 def test_lengths_to_padding_mask() -> None:
     mask = F.lengths_to_padding_mask([2, 0, 3], max_len=4)

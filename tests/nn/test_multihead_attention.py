@@ -357,5 +357,15 @@ def test_bad_sizes_are_refused(args, match) -> None:
         nn.MultiheadAttention(*args)
 
 
+def test_a_float_list_mask_keeps_the_layers_precision() -> None:
+    mha = nn.MultiheadAttention(4, 2, dtype="float64")
+    x = Tensor(np.random.default_rng(3).normal(size=(3, 2, 4)))
+    mask = np.random.default_rng(4).normal(size=(3, 3))  # float64 values no float32 holds exactly
+    want = mha(x, x, x, attn_mask=Tensor(mask), key_padding_mask=Tensor(mask[:2]))
+    got = mha(x, x, x, attn_mask=mask.tolist(), key_padding_mask=mask[:2].tolist())  # was rounded to float32 first
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_docstring_example_runs() -> None:
     assert doctest.testmod(attention_module).failed == 0

@@ -179,6 +179,7 @@ def test_dropout_only_in_training_mode_and_reproducible() -> None:
     np.testing.assert_array_equal(e1, e2)
     assert not np.allclose(a, e1)
     assert [m.p for m in (layer.dropout, layer.dropout1, layer.dropout2)] == [0.3] * 3 and layer.self_attn.dropout == 0.3
+    assert all(type(m) is nn.Dropout for m in (layer.dropout, layer.dropout1, layer.dropout2))  # PyTorch's classes
 
 
 def test_unbatched_input_and_callable_activation() -> None:
@@ -246,6 +247,7 @@ def test_positional_encoding_adds_the_table_in_every_layout(device: str) -> None
 
 def test_positional_encoding_follows_to_and_drops_out_in_training() -> None:
     pe = nn.PositionalEncoding(4, max_len=8, dropout=0.5)
+    assert type(pe.dropout) is nn.Dropout and pe.dropout.p == 0.5
     assert pe.pe.dtype == np.float32
     pe.to(dtype="float64")
     assert pe.pe.dtype == np.float64
@@ -264,6 +266,8 @@ def test_positional_encoding_checks() -> None:
         pe(Tensor.zeros(3, 2, 5))
     with pytest.raises(ValueError, match="max_len=0; expected a positive int"):
         nn.PositionalEncoding(4, max_len=0)
+    with pytest.raises(TypeError, match="input has dtype int64; expected a floating-point Tensor"):
+        pe(Tensor.zeros(3, 2, 4, dtype="int64"))  # the table cast to int64 would be silently truncated
 
 
 def test_docstring_examples_run() -> None:

@@ -74,6 +74,8 @@ def test_layer_norm_bad_arguments() -> None:
         F.layer_norm(x, 4, bias=[0.0] * 4)
     with pytest.raises(ValueError, match="eps=-1"):
         F.layer_norm(x, 4, eps=-1)
+    with pytest.raises(ValueError, match="eps=nan"):
+        F.layer_norm(x, 4, eps=float("nan"))  # as nn.LayerNorm: NaN would make every output NaN
     with pytest.raises(TypeError, match="layer_norm: input is a Tensor of dtype int64"):
         F.layer_norm(Tensor([[1, 2]]), 2)
 

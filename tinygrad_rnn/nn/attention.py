@@ -269,8 +269,11 @@ def as_mask(name: str, what: str, mask: Any, like: Tensor) -> Tensor:
     Raises:
         TypeError: the mask is neither bool nor floating.
     """
+    given = mask
     if not isinstance(mask, Tensor):
         mask = Tensor(mask, device=like.device)
+        if mask.dtype.kind == "f" and mask.dtype != like.dtype:
+            mask = Tensor(given, device=like.device, dtype=like.dtype)  # not via float32, a float list's default
     kind = mask.dtype.kind
     if kind == "b":
         return mask

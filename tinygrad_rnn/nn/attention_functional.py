@@ -72,6 +72,8 @@ def _masks(name: str, attn_mask: Any, is_causal: bool, query: Tensor, S: int) ->
     if attn_mask is None:
         return None, None
     mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(attn_mask, device=query.device)
+    if mask is not attn_mask and mask.backend.is_floating(mask.dtype) and mask.dtype != query.dtype:
+        mask = Tensor(attn_mask, device=query.device, dtype=query.dtype)  # not via float32, a float list's default
     if mask.device != query.device:
         raise RuntimeError(f"{name}: attn_mask is on {mask.device!r} but query is on {query.device!r}; expected one device")
     try:
@@ -88,7 +90,7 @@ def _masks(name: str, attn_mask: Any, is_causal: bool, query: Tensor, S: int) ->
                         "dtype (added to the scores)")
     if mask.dtype != query.dtype:
         mask = mask.astype(query.dtype)
-    allowed = mask > -math.inf
+    allowed = mask != -math.inf  # (not mask > -inf: a NaN must propagate, as in PyTorch, not mask the key)
     return where(allowed, mask, 0.0), allowed  # -inf entries become a bool False: no inf on the tape
 
 

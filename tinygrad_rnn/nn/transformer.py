@@ -19,6 +19,7 @@ from . import functional as F
 from .attention import MultiheadAttention, real_positions
 from .checks import check_lengths, check_size
 from .container import ModuleList
+from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter
 from .normalization import LayerNorm
@@ -26,25 +27,6 @@ from .normalization import LayerNorm
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "PositionalEncoding"]
 
 _FEED_FORWARD_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": Tensor.relu, "gelu": F.gelu}
-
-
-class _Dropout(Module):
-    """Inverted dropout with probability ``p`` in training mode, the identity in eval mode.
-
-    A parameter-free submodule so that the encoder layer has PyTorch's submodule names.
-    """
-
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p={p!r}; expected a probability in [0, 1)")
-        self.p = float(p)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class TransformerEncoderLayer(Module):
@@ -103,13 +85,13 @@ class TransformerEncoderLayer(Module):
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             **factory)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
-        self.dropout = _Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
         self.norm_first = bool(norm_first)
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = _Dropout(dropout)
-        self.dropout2 = _Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
         if isinstance(activation, str) and activation in _FEED_FORWARD_ACTIVATIONS:
             activation = _FEED_FORWARD_ACTIVATIONS[activation]
         elif not callable(activation):
@@ -242,7 +224,7 @@ class PositionalEncoding(Module):
 
     Raises:
         ValueError: bad sizes; in forward, a sequence longer than ``max_len`` or a last axis
-            that is not ``d_model``.
+            that is not ``d_model``.  TypeError: in forward, an input that is not a float Tensor.
 
     Example:
         >>> import tinygrad_rnn as tr
@@ -258,7 +240,7 @@ class PositionalEncoding(Module):
         super().__init__()
         self.d_model = check_size("PositionalEncoding", "d_model", d_model)
         self.max_len = check_size("PositionalEncoding", "max_len", max_len)
-        self.dropout = _Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.batch_first = bool(batch_first)
         self.pe = sinusoid_table(self.max_len, self.d_model).to(device=device, dtype=dtype or "float32")
 
@@ -266,6 +248,8 @@ class PositionalEncoding(Module):
         """x + PE[:T], then dropout."""
         if not isinstance(x, Tensor):
             raise TypeError(f"PositionalEncoding: input is a {type(x).__name__}; expected a Tensor")
+        if not x.backend.is_floating(x.dtype):  # the table cast to an integer dtype would be truncated
+            raise TypeError(f"PositionalEncoding: input has dtype {x.dtype}; expected a floating-point Tensor")
         time_axis = 1 if self.batch_first and x.ndim == 3 else 0
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model or x.shape[time_axis] > self.max_len:
             layout = "(N, T, d_model)" if self.batch_first else "(T, N, d_model)"

@@ -108,7 +108,7 @@ def layer_norm(
         if p is not None and (not isinstance(p, Tensor) or p.shape != shape):
             given = p.shape if isinstance(p, Tensor) else type(p).__name__
             raise ValueError(f"layer_norm: {what} is {given}; expected None or a Tensor of shape {shape}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps < 0:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
         raise ValueError(f"layer_norm: eps={eps!r}; expected a non-negative number")
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     centred = input - input.mean(axis=axes, keepdims=True)
