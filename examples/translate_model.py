@@ -51,7 +51,12 @@ class Memory:
 
 
 class Translator(nn.Module):
-    """Bidirectional GRU encoder, GRUCell decoder, attention ``"additive"``, ``"dot"`` or ``"none"``."""
+    """Bidirectional GRU encoder, GRUCell decoder, attention ``"additive"``, ``"dot"`` or ``"none"``.
+
+    Every model has the same parameters up to ``read_out``; the attention's own (W_q,
+    W_k, v) come last, so a seed gives all models the same draws for the shared ones.
+    Raises ValueError for another ``attention``.
+    """
 
     def __init__(self, source_vocab: int, target_vocab: int, embed: int, hidden: int, attention: str,
                  device: str = "cpu") -> None:
