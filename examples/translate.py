@@ -128,7 +128,7 @@ def train(name: str, attention: str, args: argparse.Namespace, data: dict[str, A
             bar.update()
             if step % 20 == 0:
                 bar.set_postfix(loss=sum(losses[-20:]) / 20)
-    result: dict[str, Any] = {"model": model, "loss": losses, "parameters": sum(p.size for p in params),
+    result: dict[str, Any] = {"model": model, "loss": losses, "parameters": sum(p.numel() for p in params),
                               "seconds": time.perf_counter() - start}
     for split in ("short", "long"):
         result[split] = exact_match(model, data[split], vocab, device)
