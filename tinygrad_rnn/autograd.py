@@ -33,7 +33,7 @@ from .config import (
     using,
 )
 from .grad_buffers import GradBuffers
-from .ready_hooks import ReadyLeaves
+from .ready_hooks import ReadyLeaves, queue_callback  # queue_callback: part of this module's API
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -176,21 +176,6 @@ def backward(
         while config.callbacks:  # queue_callback(): e.g. wait for the gradients sent to other processes
             config.callbacks.pop(0)()
     return captured
-
-
-def queue_callback(fn: Callable[[], None]) -> None:
-    """Call ``fn()`` once the running backward pass has finished its walk (PyTorch's
-    ``queue_callback``): a gradient hook that started work (sending a gradient to other
-    processes) queues the wait for it here.
-
-    Raises:
-        RuntimeError: called outside a backward pass (not from a hook).
-    """
-    if config.callbacks is None:
-        raise RuntimeError("queue_callback(): no backward pass is running; expected a call from a gradient hook")
-    if not callable(fn):
-        raise TypeError(f"queue_callback(): fn is a {type(fn).__name__}; expected a callable fn()")
-    config.callbacks.append(fn)
 
 
 def _finish_leaf(t: Tensor, buffers: GradBuffers, create_graph: bool) -> None:

@@ -15,7 +15,7 @@ so a plain ``backward()`` pays nothing), and the walk then finishes the leaf the
 its ``.grad`` is accumulated and its hooks run, while older ops still wait.
 
 ``Tensor.register_post_accumulate_grad_hook(fn)`` (PyTorch's name) registers ``fn(leaf)``
-here; :func:`tinygrad_rnn.autograd.queue_callback` adds the other half, a call when the
+here; :func:`queue_callback` adds the other half, a call when the
 walk has finished (where such hooks wait for the work they started).
 """
 
@@ -24,6 +24,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from .config import config
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -109,3 +111,18 @@ class ReadyLeaves:
             done += self._due.pop(self._order.pop(0))
         self.next_due = self._order[0] if self._order else -1
         return done
+
+
+def queue_callback(fn: Callable[[], None]) -> None:
+    """Call ``fn()`` once the running backward pass has finished its walk (PyTorch's
+    ``queue_callback``): a gradient hook that started work (sending a gradient to other
+    processes) queues the wait for it here.
+
+    Raises:
+        RuntimeError: called outside a backward pass (not from a hook).
+    """
+    if config.callbacks is None:
+        raise RuntimeError("queue_callback(): no backward pass is running; expected a call from a gradient hook")
+    if not callable(fn):
+        raise TypeError(f"queue_callback(): fn is a {type(fn).__name__}; expected a callable fn()")
+    config.callbacks.append(fn)

@@ -187,26 +187,6 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
     def ndim(self) -> int:
         return self._data.ndim
 
-    def size(self, dim: int | None = None) -> Any:
-        """The shape (PyTorch's ``t.size()``), or the length of axis ``dim``; the element count is ``numel()``."""
-        if dim is None:
-            return self._data.shape
-        if isinstance(dim, bool) or not isinstance(dim, int) or not -self.ndim <= dim < max(self.ndim, 1):
-            raise IndexError(f"size({dim!r}): a tensor of shape {self.shape} has {self.ndim} dimensions; expected an "
-                             f"int in [{-self.ndim}, {self.ndim - 1}]")
-        return self._data.shape[dim]
-
-    def numel(self) -> int:
-        """The number of elements (the product of the shape)."""
-        n = 1
-        for d in self._data.shape:
-            n *= d
-        return n
-
-    def dim(self) -> int:
-        """The number of dimensions (``ndim``)."""
-        return self._data.ndim
-
     @property
     def dtype(self) -> Any:
         return self._data.dtype
