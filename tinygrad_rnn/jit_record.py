@@ -201,24 +201,27 @@ def _patch_python() -> list[Callable[[], None]]:
     from .optim.optimizer import Optimizer
     from .optim.scheduler import LRScheduler
 
-    classes, undo = [Optimizer], [_patch(Module, "zero_grad", _clearing), _patch(Tensor, "zero_grad", _clearing)]
-    while classes:
-        cls = classes.pop()
-        classes += cls.__subclasses__()
+    undo = [_patch(Module, "zero_grad", _clearing), _patch(Tensor, "zero_grad", _clearing)]
+    for cls in _with_subclasses(Optimizer):
         undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
                  if name in vars(cls)]
-    classes = [LRScheduler]
-    while classes:
-        cls = classes.pop()
-        classes += cls.__subclasses__()
-        if "step" in vars(cls):
-            undo.append(_patch(cls, "step", _replayed_call))
+    undo += [_patch(cls, "step", _replayed_call) for cls in _with_subclasses(LRScheduler) if "step" in vars(cls)]
     for module in (loss_functions, embedding):  # each imported the check by name
         if "first_out_of_range" not in vars(module):
             raise RuntimeError(f"tr.jit: {module.__name__} no longer has first_out_of_range, the index check that "
                                "recording replaces by a replayed check; expected it there (update jit_record.py)")
         undo.append(_patch(module, "first_out_of_range", _checked_range))
     return undo
+
+
+def _with_subclasses(root: type) -> list[type]:
+    """``root`` and every class derived from it, however deep (a user's optimizer too)."""
+    classes, found = [root], []
+    while classes:
+        cls = classes.pop()
+        found.append(cls)
+        classes += cls.__subclasses__()
+    return found
 
 
 def _clearing(zero_grad: Callable) -> Callable:

@@ -24,14 +24,14 @@ from .backend import host
 # The backend methods that touch array values; each becomes a recorded step.
 PRIMITIVES = ("exp", "log", "tanh", "sqrt", "abs", "sign", "maximum", "minimum", "where", "clip", "matmul", "sum",
               "broadcast_to", "concatenate", "stack", "asarray", "zeros", "ones", "full", "eye", "arange", "normal",
-              "uniform", "qr", "erf", "amax", "amin", "argmax", "index_add", "index_add_", "set_writeable", "from_numpy")
-PRIMITIVES += ("argmin", "argsort", "synchronize")
+              "uniform", "qr", "erf", "amax", "amin", "argmax", "argmin", "argsort", "index_add", "index_add_",
+              "set_writeable", "from_numpy", "synchronize")
 REFUSED = {"scalar": "reading a tensor's value as a Python number (.item(), bool(), float())",
            "to_numpy": "copying a tensor to the host (.numpy(), .tolist(), printing)",
-           "all_finite": "checking values for NaN/Inf (anomaly mode)"}
-REFUSED.update({"dlpack": "lending a tensor's memory to another library (DLPack)",
-                "dlpack_device": "asking where a tensor's memory lives for DLPack",
-                "from_dlpack": "importing another library's array (DLPack)"})
+           "all_finite": "checking values for NaN/Inf (anomaly mode)",
+           "dlpack": "lending a tensor's memory to another library (DLPack)",
+           "dlpack_device": "asking where a tensor's memory lives for DLPack",
+           "from_dlpack": "importing another library's array (DLPack)"}
 _META = ("shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides")
 
 
