@@ -64,7 +64,13 @@ def needs_pickle(array: np.ndarray) -> bool:
     return array.dtype.hasobject or not getattr(type(array.dtype), "_legacy", True)
 
 
-def _write_archive(f: BinaryIO, entries: list[tuple[str, np.ndarray]]) -> None:
+def write_npz(entries: list[tuple[str, np.ndarray]], f: BinaryIO) -> None:
+    """Write ``entries`` to the open binary file object ``f``, from its current position.
+
+    Streams straight into ``f`` (no temporary file, no rename, no fsync: the caller owns
+    the file); a stream that cannot seek gets zip data descriptors, which every reader
+    understands. ``save_npz`` calls it on its temporary file.
+    """
     members = member_names([key for key, _ in entries])
     index = {"format": INDEX_FORMAT, "keys": [[m, key] for m, (key, _) in zip(members, entries, strict=True)]}
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -72,16 +78,6 @@ def _write_archive(f: BinaryIO, entries: list[tuple[str, np.ndarray]]) -> None:
         for member, (_, array) in zip(members, entries, strict=True):
             with archive.open(member, "w", force_zip64=True) as out:
                 npy_format.write_array(out, np.asarray(array), allow_pickle=False)
-
-
-def write_npz(entries: list[tuple[str, np.ndarray]], f: BinaryIO) -> None:
-    """Write ``entries`` to the open binary file object ``f``, from its current position.
-
-    Streams straight into ``f`` (no temporary file, no rename, no fsync: the caller owns
-    the file); a stream that cannot seek gets zip data descriptors, which every reader
-    understands.
-    """
-    _write_archive(f, entries)
 
 
 def _as_os_error(e: OSError, path: str, what: str) -> OSError:
@@ -116,7 +112,7 @@ def save_npz(entries: list[tuple[str, np.ndarray]], path: str) -> None:
         raise _as_os_error(e, path, f"no temporary file can be created in {folder!r}") from e
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_archive(f, entries)
+            write_npz(entries, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
