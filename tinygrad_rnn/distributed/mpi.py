@@ -31,6 +31,10 @@ from .group import TIMEOUT_VARIABLE, ProcessGroup, Work
 FAULT_TAG = 7301
 GRACE = 2.0  # seconds a collective still waits after a rank it needs said it left
 SPIN, LONG_WAIT = 0.002, 0.5  # seconds of polling back to back, then yielding the core, then napping
+# MPI_Abort makes mpiexec kill every process at once, and what a process had written to its
+# stderr pipe but mpiexec had not yet forwarded is lost with it (seen: 1 abort in 5 printed
+# nothing). Before aborting, a failing rank gives mpiexec this long to forward its message.
+FORWARD_DELAY = 0.5
 
 
 class MpiGroup(ProcessGroup):
@@ -137,4 +141,5 @@ class MpiGroup(ProcessGroup):
         print(f"tinygrad_rnn.distributed: rank {self.rank} of {self.size} (pid {os.getpid()}) {message}; "
               f"aborting all {self.size} processes", file=sys.stderr, flush=True)
         self.notify_others(message)
+        time.sleep(FORWARD_DELAY)  # let mpiexec forward the message (and a traceback) first
         MPI.COMM_WORLD.Abort(1)
