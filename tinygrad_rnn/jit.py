@@ -41,13 +41,14 @@ the library's generator, which advances as in eager mode.
 The cache key is everything the recorded Python read: each tensor argument's shape,
 dtype, device and requires_grad, NumPy arrays' shapes and dtypes, other arguments by
 value (a ``lengths`` list), which arguments are the same tensor, and grad/anomaly mode.
-At most ``max_cache`` (8) signatures are kept, least recently used dropped first;
+At most ``max_cache`` (default 8) signatures are kept, least recently used dropped first;
 ``fn.reset()`` drops them all. Before a replay these are checked too, and a change
 records the step again (the new program replaces the old one): the bound arrays (above);
 every module's ``training`` flag (``model.eval()`` turns dropout off); gradients that
 were None when recorded (a backward then stores them; into an existing ``.grad`` it
 adds), unless a ``zero_grad()`` inside the function cleared them; and the (min, max) of
-class indices that ``cross_entropy`` and ``Embedding`` check, replayed as a check.
+class indices that ``cross_entropy`` and ``Embedding`` check, and of lengths given as a
+Tensor, replayed as checks.
 
 Refused (RuntimeError at record time): reading values into Python (``.item()``,
 ``.numpy()``, ``.tolist()``, ``bool(t)``, printing, ``clip_grad_norm_``, which returns a
@@ -170,16 +171,22 @@ def _substitute(obj: Any, traced: dict) -> Any:
 class jit:  # noqa: N801 (used as a decorator, like a function)
     """Trace ``fn`` (a training step) once per signature and replay it (see the module docstring).
 
+    Args:
+        fn: the step.
+        max_cache: how many signatures (recorded programs) to keep; more than the shapes a
+            run cycles through, or each call records again (ragged batches padded to a
+            multiple of 8 steps may need 16 or more).
+
     Attributes:
         records, replays: how many calls recorded and replayed (for tests and benchmarks).
     """
 
-    max_cache = 8
-
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, max_cache: int = 8) -> None:
         if not callable(fn):
             raise TypeError(f"tr.jit: expected a function, got {type(fn).__name__}")
-        self.fn = fn
+        if isinstance(max_cache, bool) or not isinstance(max_cache, int) or max_cache < 1:
+            raise ValueError(f"tr.jit: max_cache={max_cache!r}; expected a positive int")
+        self.fn, self.max_cache = fn, max_cache
         self.cache: OrderedDict[tuple, Program] = OrderedDict()
         self.records = self.replays = 0
         self.__wrapped__ = fn

@@ -1,8 +1,9 @@
 """Recording one step for :func:`tinygrad_rnn.jit`, and the recorded program.
 
 :func:`record` binds the arrays (arguments, then every other live tensor), installs the
-recording wrappers (backend primitives; ``Optimizer.step`` as an eager region; class-index
-range checks as replayed checks), runs the function and builds a :class:`Program`.
+recording wrappers (backend primitives; ``Optimizer.step`` as an eager region; the range
+checks of class indices and lengths as replayed checks), runs the function and builds a
+:class:`Program`.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list)
         if t.grad is not grad and (t.grad is None or type(t.grad._data) is TracedArray):
             grads.append((owner(t), None if t.grad is None else output(t.grad._data)))
     if rec.guard_at is not None and rec.first_write is not None and rec.first_write < rec.guard_at:
-        raise RuntimeError("tr.jit: a class-index range check comes after an in-place update in this function; "
+        raise RuntimeError("tr.jit: a range check (of class indices or lengths) comes after an in-place update in this function; "
                            "expected the loss (and its checks) before the optimizer step")
     sources = [rec.sources[s] for s in sorted(rec.written) if s in rec.sources]
     bumps = [(kind, a) for kind, a, _ in sources if kind == "tensor" or (kind == "arg" and isinstance(leaves[a], Tensor))]
@@ -194,9 +195,9 @@ def _patch(owner: Any, name: str, replacement: Callable) -> Callable[[], None]:
 
 
 def _patch_python() -> list[Callable[[], None]]:
-    """Optimizer steps become eager regions, scheduler steps replayed calls; class-index range
-    checks become replayed checks."""
-    from .nn import embedding, loss_functions
+    """Optimizer steps become eager regions, scheduler steps replayed calls; range checks
+    (class indices, lengths) become replayed checks."""
+    from .nn import checks
     from .nn.module import Module
     from .optim.optimizer import Optimizer
     from .optim.scheduler import LRScheduler
@@ -206,11 +207,10 @@ def _patch_python() -> list[Callable[[], None]]:
         undo += [_patch(cls, name, wrap) for name, wrap in (("step", _eager_step), ("zero_grad", _clearing))
                  if name in vars(cls)]
     undo += [_patch(cls, "step", _replayed_call) for cls in _with_subclasses(LRScheduler) if "step" in vars(cls)]
-    for module in (loss_functions, embedding):  # each imported the check by name
-        if "first_out_of_range" not in vars(module):
-            raise RuntimeError(f"tr.jit: {module.__name__} no longer has first_out_of_range, the index check that "
-                               "recording replaces by a replayed check; expected it there (update jit_record.py)")
-        undo.append(_patch(module, "first_out_of_range", _checked_range))
+    if "first_outside" not in vars(checks):
+        raise RuntimeError("tr.jit: nn.checks no longer has first_outside, the range check that recording replaces "
+                           "by a replayed check; expected it there (update jit_record.py)")
+    undo.append(_patch(checks, "first_outside", _checked_bounds))  # every caller looks it up in checks
     return undo
 
 
@@ -297,28 +297,29 @@ def _eager_step(step: Callable) -> Callable:
     return eager_step
 
 
-def _checked_range(first_out_of_range: Callable) -> Callable:
-    """The class-index check of cross_entropy and Embedding, as a check the replay repeats.
+def _checked_bounds(first_outside: Callable) -> Callable:
+    """The range check of class indices (cross_entropy, Embedding) and of lengths given as a
+    Tensor (the recurrent and attention layers), as a check the replay repeats.
 
-    Recorded Python only learns "every index is in [0, n)" (else the layer raised); a
-    replay checks the same on the new indices, and records again (so the eager step
-    raises the IndexError, naming the index) when it no longer holds.
+    Recorded Python only learns "every value is in [low, high]" (else the layer raised);
+    a replay checks the same on the new values, and records again (so the eager step
+    raises the error, naming the value) when it no longer holds.
     """
-    def checked(ids: Any, n: int) -> int | None:
+    def checked(values: Any, low: int, high: int) -> int | None:
         rec = Recorder.current
-        if rec is None or rec.suspended or type(ids._data) is not TracedArray:
-            return first_out_of_range(ids, n)
-        flat = widened(ids)
+        if rec is None or rec.suspended or type(values._data) is not TracedArray:
+            return first_outside(values, low, high)
+        flat = widened(values)
         if flat.shape[0] == 0:
             return None
         lo, hi = flat.min()._data, flat.max()._data
-        scalar = ids.backend.scalar
-        low, high = int(scalar(unwrap(lo))), int(scalar(unwrap(hi)))
-        if low < 0 or high >= n:
-            return low if low < 0 else high
+        scalar = values.backend.scalar
+        smallest, largest = int(scalar(unwrap(lo))), int(scalar(unwrap(hi)))
+        if smallest < low or largest > high:
+            return smallest if smallest < low else largest
 
         def check(lo: Any, hi: Any) -> None:
-            if scalar(lo) < 0 or scalar(hi) >= n:  # out of range now: record again, eagerly, which raises
+            if scalar(lo) < low or scalar(hi) > high:  # out of range now: record again, eagerly, which raises
                 raise GuardFailed
 
         rec.check(check, lo, hi)

@@ -51,8 +51,11 @@ def test_unbind_time_backward_is_linear_in_T(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_check_lengths_accepts_lists_arrays_and_tensors() -> None:
-    for lengths in ([3, 1, 2], (3, 1, 2), np.array([3, 1, 2]), Tensor([3, 1, 2])):
+    for lengths in ([3, 1, 2], (3, 1, 2), np.array([3, 1, 2])):
         assert check_lengths("L", lengths, 3, 3) == [3, 1, 2]
+    given = Tensor([3, 3, 3])  # a Tensor stays one (its values are not read in Python), even all full
+    assert check_lengths("L", given, 3, 3) is given
+    assert check_lengths("L", Tensor(2), 3, 1).shape == (1,)
     assert check_lengths("L", None, 3, 3) is None
     assert check_lengths("L", [3, 3], 3, 2) is None  # all full: nothing to mask
     assert check_lengths("L", 2, 3, 1) == [2]
@@ -71,6 +74,14 @@ def test_ragged_masks_trim_and_pad(device: str) -> None:
     full = Ragged(4, 2, None, device)
     assert (full.min_length, full.steps, full.valid) == (4, 4, None)
     assert full.trim(x) is x
+
+
+def test_ragged_tensor_lengths_run_and_mask_every_step(device: str) -> None:
+    ragged = Ragged(4, 2, Tensor([3, 1], device=device), device)
+    assert (ragged.min_length, ragged.steps) == (0, 4)  # no Python reads the values
+    assert ragged.valid.numpy().reshape(4, 2).tolist() == [[True, True], [True, False], [True, False], [False, False]]
+    out = ragged.zero_past_ends(Tensor.ones(4, 2, 1, device=device))
+    assert ragged.pad(out).numpy().reshape(4, 2).tolist() == [[1, 1], [1, 0], [1, 0], [0, 0]]
 
 
 # ------------------------------------------- one ragged-batch rule for every layer

@@ -33,7 +33,7 @@ from ..ops.attention import softmax_attention, softmax_attention_composite
 from ..ops.reduce import broadcast_shapes
 from ..ops.select import where
 from ..tensor import Tensor
-from .checks import as_int
+from .checks import as_int, first_outside
 
 __all__ = ["attention_weights", "lengths_to_padding_mask", "scaled_dot_product_attention"]
 
@@ -218,7 +218,8 @@ def lengths_to_padding_mask(lengths: Any, max_len: int | None = None, device: An
 
     Args:
         lengths: B ints in 0..max_len (a list, tuple, array or integer Tensor).
-        max_len: the padded length S; None means max(lengths).
+        max_len: the padded length S; None means max(lengths). With a Tensor of lengths and
+            max_len given, no Python reads the values but the range check (tr.jit records it once).
         device: where the mask lives; None: lengths' device if it is a Tensor, else "cpu".
 
     Returns:
@@ -235,6 +236,8 @@ def lengths_to_padding_mask(lengths: Any, max_len: int | None = None, device: An
     """
     if device is None:
         device = lengths.device if isinstance(lengths, Tensor) else "cpu"
+    if isinstance(lengths, Tensor) and max_len is not None:
+        return _mask_from_tensor(lengths, max_len, device)
     values = lengths.tolist() if hasattr(lengths, "tolist") else lengths
     if as_int(values) is not None:
         values = [values]
@@ -251,3 +254,19 @@ def lengths_to_padding_mask(lengths: Any, max_len: int | None = None, device: An
         raise ValueError(f"lengths_to_padding_mask: lengths {values} include {bad}; expected each in 0..{max_len}")
     positions = Tensor.arange(max_len, device=device).reshape(1, max_len)
     return positions >= Tensor(values, device=device, dtype="int64").reshape(len(values), 1)
+
+
+def _mask_from_tensor(lengths: Tensor, max_len: Any, device: Any) -> Tensor:
+    """The padding mask of an integer Tensor of lengths, its values read only by the range
+    check (so ``tr.jit`` records it once for every batch of one shape)."""
+    if lengths.dtype.kind not in "iu" or lengths.ndim > 1:
+        raise TypeError(f"lengths_to_padding_mask: lengths is a {lengths.dtype} Tensor of shape {lengths.shape}; "
+                        "expected a 1-D Tensor of ints")
+    if as_int(max_len) is None or as_int(max_len) < 0:
+        raise ValueError(f"lengths_to_padding_mask: max_len={max_len!r}; expected a non-negative int or None")
+    max_len, lengths = as_int(max_len), lengths.reshape(-1).to(device)
+    bad = first_outside(lengths, 0, max_len)
+    if bad is not None:
+        raise ValueError(f"lengths_to_padding_mask: lengths (a Tensor) include {bad}; expected each in 0..{max_len}")
+    positions = Tensor.arange(max_len, device=device).reshape(1, max_len)
+    return positions >= lengths.reshape(lengths.shape[0], 1)

@@ -58,18 +58,24 @@ def widened(ids: Tensor) -> Tensor:
     return flat if ids.dtype.kind == "u" and ids.dtype.itemsize == 8 else flat.long()
 
 
-def first_out_of_range(ids: Tensor, n: int) -> int | None:
-    """The first value of the integer tensor ``ids`` outside [0, n - 1] as a Python int; None if none.
+def first_outside(values: Tensor, low: int, high: int) -> int | None:
+    """The first value of the integer tensor ``values`` outside [low, high] as a Python int; None if none.
 
     Compares in 64 bits (:func:`widened`), with no arithmetic that could overflow; one
-    host round trip.
+    host round trip. (``tr.jit`` replaces this function while it records by a check that
+    every replay repeats on its own values.)
     """
-    flat = widened(ids)
+    flat = widened(values)
     if flat.shape[0] == 0:
         return None
-    outside = (flat < 0).long() + (flat >= n).long()  # 1 where out of range (never both)
+    outside = (flat < low).long() + (flat > high).long()  # 1 where out of range (never both)
     value = int(flat[outside.argmax()].item())  # argmax: the first 1, or entry 0 when all are 0
-    return None if 0 <= value < n else value
+    return None if low <= value <= high else value
+
+
+def first_out_of_range(ids: Tensor, n: int) -> int | None:
+    """The first index of ``ids`` outside [0, n - 1] (class targets, token ids); None if none."""
+    return first_outside(ids, 0, n - 1)
 
 
 def check_ignore_index(name: str, ignore_index: Any) -> int | None:
@@ -91,16 +97,25 @@ def check_ignore_index(name: str, ignore_index: Any) -> int | None:
     return value
 
 
-def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
-    """``lengths`` (a list, array or Tensor; one int for B = 1) as a list of B ints in 1..T,
-    or None when there are none or all equal T.
+def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | Tensor | None:
+    """``lengths`` checked: B lengths in 1..T (one int for B = 1), or None.
+
+    A list, tuple or array (NumPy, PyTorch) comes back as a list of Python ints, or None
+    when every length is T: the layers branch on these values in Python (they skip the
+    steps where every sequence has ended, and mask only where one has). An integer
+    Tensor comes back as a (B,) Tensor whose values no Python code reads after this
+    check: the layers run all T steps and mask every one, so one ``tr.jit`` recording
+    serves every batch of the same padded shape (the check itself is repeated by each
+    replay).
 
     Raises:
-        TypeError: lengths is not a list of ints.  ValueError: not B of them, or one not in 1..T.
+        TypeError: lengths are not ints.  ValueError: not B of them, or one not in 1..T.
     """
     if lengths is None:
         return None
-    if hasattr(lengths, "tolist"):  # a Tensor, or a NumPy / PyTorch array or scalar
+    if isinstance(lengths, Tensor):
+        return _lengths_tensor(name, lengths, T, B)
+    if hasattr(lengths, "tolist"):  # a NumPy / PyTorch array or scalar
         lengths = lengths.tolist()
     if as_int(lengths) is not None and B == 1:
         lengths = [lengths]
@@ -120,6 +135,24 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | None:
     if bad:
         raise ValueError(f"{name}: lengths {lengths} include {bad}; expected every length in 1..T = 1..{T}")
     return None if min(lengths) == T else lengths
+
+
+def _lengths_tensor(name: str, lengths: Tensor, T: int, B: int) -> Tensor:
+    """An integer Tensor of lengths, checked by shape, dtype and range (values read only by the range check)."""
+    if not is_integer(lengths):
+        raise TypeError(f"{name}: lengths is a {lengths.dtype} Tensor; expected an integer Tensor of {B} lengths")
+    if lengths.ndim == 0 and B == 1:
+        lengths = lengths.reshape(1)
+    if B == 0:
+        raise ValueError(f"{name}: lengths (a Tensor of shape {lengths.shape}) for a batch of 0 sequences "
+                         "(x has B = 0); expected at least one sequence when lengths are given")
+    if lengths.shape != (B,):
+        raise ValueError(f"{name}: lengths is a Tensor of shape {lengths.shape} for a batch of {B} sequences; "
+                         f"expected shape ({B},), one length per sequence")
+    bad = first_outside(lengths, 1, T)
+    if bad is not None:
+        raise ValueError(f"{name}: lengths (a Tensor) include {bad}; expected every length in 1..T = 1..{T}")
+    return lengths
 
 
 def check_state(name: str, what: str, s: Any, expected: tuple[int, ...], layout: str) -> Tensor:

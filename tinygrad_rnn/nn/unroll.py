@@ -56,20 +56,29 @@ class Ragged:
     """How far to run a batch whose sequences have ``lengths`` (None: all T steps).
 
     ``steps`` is the longest length: steps where every sequence has ended are skipped
-    (and padded back with zeros by :meth:`pad`). ``running`` (T, B, 1) is True while
-    sequence b is running at step t, ``valid`` is its first ``steps`` steps, and
+    (and padded back with zeros by :meth:`pad`); ``min_length`` the shortest: before
+    it no sequence has ended, so no step needs a mask. ``running`` (T, B, 1) is True
+    while sequence b is running at step t, ``valid`` is its first ``steps`` steps, and
     ``step[t]`` its slice (B, 1).
+
+    Lengths given as a Tensor are never read in Python: all T steps run, each masked
+    (``steps`` = T, ``min_length`` = 0). The values are the same; the Python that ran is
+    the same for every batch of one shape, which is what a ``tr.jit`` recording needs.
     """
 
-    def __init__(self, T: int, B: int, lengths: list[int] | None, device: Any = "cpu") -> None:
+    def __init__(self, T: int, B: int, lengths: list[int] | Tensor | None, device: Any = "cpu") -> None:
         self.T = T
-        self.steps = T if lengths is None else max(lengths)
-        self.min_length = self.steps if lengths is None else min(lengths)
+        if isinstance(lengths, Tensor):
+            self.steps, self.min_length = T, 0
+        else:
+            self.steps = T if lengths is None else max(lengths)
+            self.min_length = self.steps if lengths is None else min(lengths)
         self.running: Tensor | None = None
         self.valid: Tensor | None = None
         self.step: list[Tensor] = []
         if lengths is not None:
-            ends = Tensor(lengths, device=device).reshape(1, B, 1)
+            ends = lengths.to(device) if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
+            ends = ends.reshape(1, B, 1)
             self.running = Tensor.arange(T, device=device).reshape(T, 1, 1) < ends
             self.valid = self.trim(self.running)
             self.step = unbind_time(self.valid)
