@@ -12,7 +12,7 @@ The API (kept small and stable; other examples import it):
     ``--quick``, ``--no-jit`` and ``--out-dir`` (default ``runs/<name>/``, which git ignores: running
     an example never changes a tracked file; README's pictures are regenerated with
     ``--out-dir docs/img``). Add the example's own flags, then ``parse_args(argv)``.
-``maybe_jit(step, args) -> callable``
+``maybe_jit(step, args, max_cache=8) -> callable``
     ``tr.jit(step)`` (the training step is recorded once per signature and replayed
     without a tape), or ``step`` itself under ``--no-jit`` (the tape, every step). The
     step holds forward, loss and backward (and ``opt.step()`` when nothing happens in
@@ -126,12 +126,23 @@ def setup(args: argparse.Namespace) -> str:
     return args.device
 
 
-def maybe_jit(step: Callable[..., Any], args: argparse.Namespace) -> Callable[..., Any]:
-    """``tr.jit(step)`` unless ``--no-jit`` (then ``step`` itself, run on the tape).
+def maybe_jit(step: Callable[..., Any], args: argparse.Namespace, max_cache: int = 8) -> Callable[..., Any]:
+    """``tr.jit(step, max_cache)`` unless ``--no-jit`` (then ``step`` itself, run on the tape).
 
     A replay gives bit-for-bit the eager step's results, so the flag changes speed only.
     """
-    return step if getattr(args, "no_jit", False) else tr.jit(step)
+    return step if getattr(args, "no_jit", False) else tr.jit(step, max_cache=max_cache)
+
+
+def pad_time(x: tr.Tensor, multiple: int = 8, value: int = 0) -> tr.Tensor:
+    """x (T, B, ...) padded with ``value`` along time up to a multiple of ``multiple`` steps.
+
+    For jitted steps on ragged batches: tr.jit records once per shape, so rounding T up
+    lets batches of nearby lengths share one recording. Pass the lengths as a Tensor too:
+    a list's values are part of the signature (layers branch on them), a Tensor's are not.
+    """
+    extra = -x.shape[0] % multiple
+    return tr.cat([x, x.new_full((extra, *x.shape[1:]), value)], dim=0) if extra else x
 
 
 # -------------------------------------------------------------------------- progress

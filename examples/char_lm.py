@@ -41,10 +41,10 @@ C.48-C.49) whose output layer W^o s_t + W_0^o gives the logits; rnn, gru and lst
 the PyTorch-style layers followed by a Linear layer. Every model reads characters
 through an Embedding (row c of the table = the table times the one-hot vector of c).
 
-Speed: --stream trains through tr.jit (each chunk's step recorded once, then replayed;
---no-jit runs the tape). Sentence mode runs the tape unless --jit: its batches change
-shape at nearly every step, and there recording costs more than replaying saves. The
-final line "training speed" gives characters per second of the training steps.
+Speed: training runs through tr.jit (each step's shape recorded once, then replayed;
+--no-jit runs the tape). Sentence batches are padded to a multiple of 8 characters and
+their lengths passed as a Tensor, so each padded length records once. The final line
+"training speed" gives characters per second of the training steps.
 
 --distributed trains as one of N processes started by `mpiexec -n N python
 examples/char_lm.py --distributed ...`: each process takes its share of every batch
@@ -265,10 +265,6 @@ def parse(argv: list[str] | None) -> Any:
                         help="one of the processes of `mpiexec -n N`: each takes its share of every batch")
     parser.add_argument("--bucket-mb", type=float, default=0.1,
                         help="--distributed: megabytes of gradients per all-reduce (default 0.1)")
-    parser.add_argument("--jit", action="store_true",
-                        help="sentence mode: train through tr.jit (T padded to a multiple of 16, no lengths). "
-                        "Off by default there: batches change shape at nearly every step, so recording costs more "
-                        "than replaying saves (--quick, CPU: ~50k vs ~70k chars/s). --stream uses tr.jit unless --no-jit")
     args = parser.parse_args(argv)
     if args.quick:  # small and short, for the test-suite
         args.hidden, args.embed, args.steps, args.batch = 64, 16, 100, 16

@@ -23,7 +23,8 @@ from tinygrad_rnn import Tensor, nn
 
 F = nn.functional
 IGNORE = -100  # target value of padded positions: no loss, no gradient
-PAD_TO = 16  # with tr.jit, T is padded up to a multiple of this: few shapes, few recordings
+PAD_TO = 8  # with tr.jit, T is padded up to a multiple of this: few shapes, one recording each
+JIT_CACHE = 32  # recorded programs kept: more than the padded lengths a run meets, so none records twice
 
 
 def make_batch(encoded: list[list[int]], device: str, multiple: int = 1) -> tuple[Tensor, Tensor, list[int]]:
@@ -73,15 +74,14 @@ class SentenceTrainer:
         val = sorted((vocab.encode(s) for s in val_sentences), key=len)
         self.val_batches = [make_batch(val[i:i + 64], device) for i in range(0, len(val), 64)]
         self.last_samples: list[str] = []
-        # Sentence batches change shape at nearly every step, so here tr.jit (--jit) is slower
-        # than the tape: each new T is recorded (~0.26 s) and padding T to a multiple of PAD_TO
-        # makes a replay (~19 ms) cost more than a tape step with lengths (~16 ms; --quick, CPU).
-        self.gradients = _common.maybe_jit(self._gradients, args) if args.jit else self._gradients
+        # Through tr.jit unless --no-jit: T is padded up to a multiple of PAD_TO and the lengths
+        # go in as a Tensor (its values steer no Python), so each padded T records once.
+        self.gradients = _common.maybe_jit(self._gradients, args, max_cache=JIT_CACHE)
 
-    def _gradients(self, x: Tensor, y: Tensor, q: int) -> Tensor:
-        """tr.jit's step: J and its gradients without ``lengths`` (see train_step)."""
+    def _gradients(self, x: Tensor, y: Tensor, lengths: Any, q: int) -> Tensor:
+        """J and its gradients (BPTT through every sentence of the batch)."""
         self.opt.zero_grad()
-        logits, _ = self.model(x)
+        logits, _ = self.model(x, lengths=lengths)
         J = F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
         J.backward()
         return J
@@ -94,17 +94,12 @@ class SentenceTrainer:
         if self.args.distributed:  # this process's share; the average is weighted by the shares' sizes
             sentences = sentences[_common.shard(self.args)]
             q = self.model.sample_count = len(sentences)
-        if not self.args.jit or self.args.no_jit:  # default: the notes' way, on the tape: the layer gets the lengths
-            J, n_chars = sentence_loss(self.model, make_batch(sentences, self.device))
-            self.opt.zero_grad()
-            J.backward()  # BPTT through every sentence of the batch
-        else:
-            # tr.jit keys a step on its shapes and on `lengths` by value, which differ at every
-            # batch. So T is rounded up to a multiple of PAD_TO and the lengths are not passed:
-            # a left-to-right RNN's output at step t never reads later (padded) inputs, and
-            # padded targets are IGNORE, so J and its gradients are the same.
-            x, y, lengths = make_batch(sentences, self.device, PAD_TO)
-            J, n_chars = self.gradients(x, y, q), sum(lengths)
+        jitted = not self.args.no_jit
+        x, y, lengths = make_batch(sentences, self.device, PAD_TO if jitted else 1)
+        # The tape takes the lengths as a list (the layer skips the steps where every sentence
+        # has ended); tr.jit as a Tensor, so that one recording serves every batch of one T.
+        J = self.gradients(x, y, Tensor(lengths, device=self.device) if jitted else lengths, q)
+        n_chars = sum(lengths)
         if self.args.clip > 0:  # clip_grad_norm_ returns a Python float: outside the jitted step
             nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
         self.opt.step()

@@ -65,7 +65,7 @@ class SentimentRNN(nn.Module):
         self.rnn = layer(embed, hidden, device=device)
         self.read_out = nn.Linear(hidden, 1, device=device)
 
-    def forward(self, ids: Tensor, lengths: list[int]) -> Tensor:
+    def forward(self, ids: Tensor, lengths: list[int] | Tensor) -> Tensor:
         """ids (T, B) padded word ids -> logits (B,): log-odds that each review is positive."""
         _, h_n = self.rnn(self.embed(ids), lengths=lengths)
         if self.cell == "lstm":
@@ -133,7 +133,7 @@ def plot(history: dict[str, Any], args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__, "sentiment", jit=False)
+    parser = _common.make_parser(__doc__, "sentiment")
     parser.add_argument("--model", choices=["rnn", "gru", "lstm"], default="gru",
                         help="recurrent layer: rnn (tanh), gru or lstm (default gru)")
     parser.add_argument("--steps", type=int, default=None, help="training updates (default 500; --quick: 150)")
@@ -161,13 +161,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rng = random.Random(args.seed + 1)
     history: dict[str, Any] = {"loss": [], "steps": [0], "accuracy": [accuracy_by_kind(model, test, index, device)]}
     eval_every = max(1, args.steps // 15)
+
+    def gradients(ids: Tensor, lengths: Any, labels: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(ids, lengths), labels)
+        loss.backward()
+        return loss
+
+    gradients = _common.maybe_jit(gradients, args)  # recorded once per padded length, then replayed
     with _common.progress(args.steps, desc=f"{args.model} sentiment") as bar:
         for step in range(1, args.steps + 1):
             ids, lengths, labels = encode(rng.sample(train, args.batch), index, device)
-            loss = F.binary_cross_entropy_with_logits(model(ids, lengths), labels)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, args.clip)
+            if not args.no_jit:  # T up to a multiple of 8, lengths as a Tensor: few shapes, few recordings
+                ids, lengths = _common.pad_time(ids), Tensor(lengths, device=device)
+            loss = gradients(ids, lengths, labels)
+            nn.utils.clip_grad_norm_(params, args.clip)  # returns a float: outside the jitted step
             opt.step()
             history["loss"].append(loss.item())
             bar.update()

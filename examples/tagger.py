@@ -72,7 +72,7 @@ class Tagger(nn.Module):
         self.rnn = layer(embed, hidden, bidirectional=bidirectional, device=device)
         self.read_out = nn.Linear(width, len(TAGS), device=device)
 
-    def forward(self, ids: Tensor, lengths: list[int]) -> Tensor:
+    def forward(self, ids: Tensor, lengths: list[int] | Tensor) -> Tensor:
         """ids (T, B) -> tag scores (T, B, 3); bidirectional: from [s_t(fwd); s_t(bwd)]."""
         output, _ = self.rnn(self.embed(ids), lengths=lengths)
         return self.read_out(output)
@@ -121,13 +121,22 @@ def train(name: str, bidirectional: bool, args: argparse.Namespace, data: tuple,
     opt = optim.Adam(params, lr=args.lr)
     history = {"steps": [0], "eval": [evaluate(model, test_set, index, device)], "loss": []}
     eval_every = max(1, args.steps // 15)
+
+    def gradients(ids: Tensor, lengths: Any, tags: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(ids, lengths), tags, ignore_index=PAD_TAG)
+        loss.backward()
+        return loss
+
+    gradients = _common.maybe_jit(gradients, args)  # recorded once per padded length, then replayed
     with _common.progress(args.steps, desc=name) as bar:
         for step in range(1, args.steps + 1):
             ids, lengths, tags = encode(rng.sample(train_set, args.batch), index, device)
-            loss = F.cross_entropy(model(ids, lengths), tags, ignore_index=PAD_TAG)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, args.clip)
+            if not args.no_jit:  # T up to a multiple of 8 (tags padded with PAD_TAG), lengths as a Tensor
+                ids, tags = _common.pad_time(ids), _common.pad_time(tags, value=PAD_TAG)
+                lengths = Tensor(lengths, device=device)
+            loss = gradients(ids, lengths, tags)
+            nn.utils.clip_grad_norm_(params, args.clip)  # returns a float: outside the jitted step
             opt.step()
             history["loss"].append(loss.item())
             bar.update()
@@ -172,7 +181,7 @@ def plot(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str | 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = _common.make_parser(__doc__, "tagger", jit=False)
+    parser = _common.make_parser(__doc__, "tagger")
     parser.add_argument("--model", choices=["rnn", "gru", "lstm"], default="lstm",
                         help="recurrent layer: rnn (tanh), gru or lstm (default lstm)")
     parser.add_argument("--steps", type=int, default=None, help="training updates per model (default 400; --quick: 150)")
