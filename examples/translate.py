@@ -33,8 +33,9 @@ translations; translate.png shows the attention weights of one long held-out sen
 (source words x output words: the alignment, with the reordering visible) and exact
 match against source length for both models.
 
-Speed: training runs on the tape. Every batch has its own mix of lengths, which tr.jit
-keys on (it would record again at nearly every step, costing more than replays save).
+Speed: training runs on the tape. Every batch has its own mix of lengths, passed as a
+list, which tr.jit keys on (it would record again at nearly every step); char_lm shows the
+way around it (lengths as a Tensor, T padded to a multiple of 8).
 
 Examples:
   python examples/translate.py                          # both models (a few minutes on 2 CPU cores)

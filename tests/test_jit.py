@@ -471,3 +471,19 @@ def test_zero_grad_to_zeros_inside_the_function_replays():
         np.testing.assert_array_equal(fn(tr.Tensor(x), tr.Tensor(y)).numpy(), eager[2](tr.Tensor(x), tr.Tensor(y)).numpy())
     assert (fn.records, fn.replays) == (2, 3)  # the first call had no gradients to zero
     _assert_same(eager, jitted)
+
+
+def test_a_transpose_taken_again_of_the_same_array_is_reused():
+    """The backward of s @ W.T takes W.T.T at every time step; the program takes it once."""
+    from tinygrad_rnn.jit_codegen import _reuse_views
+    from tinygrad_rnn.jit_trace import Slot
+
+    steps = [("method", "transpose", (Slot(0), (1, 0)), {}, 1),
+             ("call", np.matmul, (Slot(2), Slot(1)), {}, 3),
+             ("method", "transpose", (Slot(0), (1, 0)), {}, 4),  # the same view again: dropped
+             ("call", np.matmul, (Slot(3), Slot(4)), {}, 5),
+             ("method", "transpose", (Slot(0), (0, 1)), {}, 6),  # another axes order: kept
+             ("method", "transpose", (Slot(0), (1, 0)), {}, 7)]  # an output of the program: kept
+    kept = _reuse_views(steps, keep={7})
+    assert [out for *_, out in kept] == [1, 3, 5, 6, 7]
+    assert kept[2][2][1].n == 1  # the second matmul reads the first transpose

@@ -15,6 +15,7 @@ from typing import Any
 from . import backend as backends
 from . import random
 from .backend import host
+from .jit_codegen import compile_program
 from .jit_trace import PRIMITIVES, REFUSED, GuardFailed, Recorder, TracedArray, refuse, unwrap
 from .nn.checks import widened
 from .tensor import Tensor
@@ -129,7 +130,7 @@ def _program(rec: Recorder, result: Any, bound: dict, leaves: list, modes: list)
     sources = [rec.sources[s] for s in sorted(rec.written) if s in rec.sources]
     bumps = [(kind, a) for kind, a, _ in sources if kind == "tensor" or (kind == "arg" and isinstance(leaves[a], Tensor))]
     params = sorted(s for s in rec.sources if s in rec.used or s in values)
-    program = rec.compile(params, out_slots)
+    program = compile_program(rec.steps, params, out_slots)
     nones = [owner(t) for t, _, grad in bound.values() if grad is None and t.grad is not None and id(t) not in rec.cleared]
     return (dict(program=program, params=[rec.sources[s] for s in params], outputs=outputs, out_slots=out_slots,
                  grads=grads, bumps=bumps, has_guard=rec.guard_at is not None, modes=modes, nones=nones),

@@ -6,8 +6,9 @@ recording only) by wrappers. Each array operation, whether a primitive
 (``backend.tanh(a)``) or an operator or method of an array (``a @ b``, ``a[i]``,
 ``a.reshape(...)``, ``a += b``), computes its real result and appends one step to the
 :class:`Recorder`: what was called, its arguments (slots of other results, or
-constants) and the slot of its result. :meth:`Recorder.compile` turns the steps into the
-source of one Python function, one line per step, whose locals are the slots.
+constants) and the slot of its result. :func:`.jit_codegen.compile_program` turns the
+steps into the source of one Python function, one line per step, whose locals are the
+slots.
 
 What a replay cannot repeat is refused at record time with a RuntimeError: reading
 array values into Python (``item``, ``bool``, ``tolist``, a copy to the host, NumPy
@@ -60,7 +61,9 @@ class GuardFailed(Exception):
     """Raised by a replayed check whose values differ from the recorded ones: record again."""
 
 
-class _Slot:
+class Slot:
+    """A recorded step's reference to the result of an earlier one (or to an input): slot ``n``."""
+
     __slots__ = ("n",)
 
     def __init__(self, n: int) -> None:
@@ -105,7 +108,7 @@ class Recorder:
         """Arguments as recorded: tracers -> their slots, containers recursed, the rest constants."""
         if type(x) is TracedArray:
             self.used.add(x.slot)
-            return _Slot(x.slot)
+            return Slot(x.slot)
         if type(x) in (tuple, list):
             return type(x)(self.template(v) for v in x)
         if type(x) is dict:
@@ -152,60 +155,6 @@ class Recorder:
             self.guard_at = len(self.steps)
         self.steps.append(("call", fn, self.template(args), {}, None))
 
-    # ------------------------------------------------------------ codegen
-    def compile(self, params: list[int], outputs: list[int]) -> Any:
-        """One Python function ``program(*params) -> outputs``: a line per step, slots as locals."""
-        ns: dict[str, Any] = {}
-
-        def render(x: Any) -> str:
-            if type(x) is _Slot:
-                return f"v{x.n}"
-            if type(x) is tuple:
-                return "(" + "".join(render(v) + ", " for v in x) + ")"
-            if type(x) is list:
-                return "[" + ", ".join(render(v) for v in x) + "]"
-            if x is None or type(x) in (bool, int, str):
-                return repr(x)
-            name = f"k{len(ns)}"
-            ns[name] = x
-            return name
-
-        lines = ["def program(" + "".join(f"v{s}, " for s in params) + "):"]
-        last = {s: len(self.steps) for s in outputs}  # free each slot after its last use (peak memory)
-        for i in range(len(self.steps) - 1, -1, -1):
-            _, _, targs, tkw, out = self.steps[i]
-            for s in [*_slots((targs, tkw)), *(out if type(out) is tuple else (out,))]:
-                if s is not None:
-                    last.setdefault(s, i)
-        dead: dict[int, list[int]] = {}
-        for s, i in last.items():
-            dead.setdefault(i, []).append(s)
-        for i, (kind, what, targs, tkw, out) in enumerate(self.steps):
-            if kind == "method":
-                callee, targs = f"{render(targs[0])}.{what}", targs[1:]
-            else:
-                callee = render(what)
-            call = callee + "(" + ", ".join([render(a) for a in targs] + [f"{k}={render(v)}" for k, v in tkw.items()]) + ")"
-            if out is None:
-                lines.append("    " + call)
-            elif type(out) is tuple:
-                lines.append("    " + "".join(f"v{o}, " if o is not None else "_, " for o in out) + "= " + call)
-            else:
-                lines.append(f"    v{out} = {call}")
-            if i in dead:
-                lines.append("    del " + ", ".join(f"v{s}" for s in dead[i]))
-        lines.append("    return (" + "".join(f"v{s}, " for s in outputs) + ")")
-        exec(compile("\n".join(lines), "<tr.jit program>", "exec"), ns)  # noqa: S102 (our own generated code)
-        return ns["program"]
-
-
-def _slots(x: Any) -> Any:
-    if type(x) is _Slot:
-        yield x.n
-    elif type(x) in (tuple, list, dict):
-        for v in x.values() if type(x) is dict else x:
-            yield from _slots(v)
-
 
 def unwrap(x: Any) -> Any:
     if type(x) is TracedArray:
@@ -239,7 +188,7 @@ class TracedArray:
         if name in _META:
             return getattr(self.value, name)
         if name == "T":
-            return _active().record("call", _TRANSPOSE, (self,), {})
+            return _active().record("call", TRANSPOSE, (self,), {})
         if name in ("item", "tolist", "tobytes", "data", "base", "__array_interface__", "__cuda_array_interface__"):
             raise refuse(f"reading an array's .{name}")
         if not callable(getattr(self.value, name)):
@@ -277,7 +226,7 @@ for _name, _what in (("array", "converting an array to a NumPy array"), ("int", 
     setattr(TracedArray, f"__{_name}__", _refusing(_what))
 
 
-_TRANSPOSE = operator.attrgetter("T")
+TRANSPOSE = operator.attrgetter("T")
 
 
 def _check_index(index: Any) -> None:
