@@ -146,3 +146,24 @@ def test_jit_cache_size_is_an_argument():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="max_cache"):
             tr.jit(step, max_cache=bad)
+
+
+@pytest.mark.parametrize("layer", ["attention", "encoder", "mask"])
+def test_jit_records_attention_with_tensor_lengths_once(layer):
+    """Every range check of Tensor lengths, lengths_to_padding_mask's too, is the replayed one
+    (a check imported by name would escape the patch and read the values: refused)."""
+    tr.manual_seed(0)
+    mha = tr.nn.MultiheadAttention(8, 2)
+    enc = tr.nn.TransformerEncoder(tr.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), 2)
+
+    def step(x, lengths):
+        if layer == "mask":
+            return x.sum(axis=2).transpose(1, 0) * F.lengths_to_padding_mask(lengths, max_len=T).float()
+        return mha(x, x, x, lengths=lengths)[0] if layer == "attention" else enc(x, lengths=lengths, is_causal=True)
+
+    fn = tr.jit(step)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x, lengths = tr.Tensor(rng.standard_normal((T, B, 8)).astype("float32")), tr.Tensor(rng.integers(1, T + 1, B))
+        np.testing.assert_array_equal(fn(x, lengths).numpy(), step(x, lengths).numpy())
+    assert (fn.records, fn.replays) == (1, 2)
