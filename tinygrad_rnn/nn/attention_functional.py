@@ -30,10 +30,12 @@ import math
 from typing import Any
 
 from ..ops.attention import softmax_attention, softmax_attention_composite
+from ..ops.convert import moved_replayed
 from ..ops.reduce import broadcast_shapes
 from ..ops.select import where
 from ..tensor import Tensor
-from .checks import as_int, first_outside
+from . import checks
+from .checks import as_int
 
 __all__ = ["attention_weights", "lengths_to_padding_mask", "scaled_dot_product_attention"]
 
@@ -264,8 +266,8 @@ def _mask_from_tensor(lengths: Tensor, max_len: Any, device: Any) -> Tensor:
                         "expected a 1-D Tensor of ints")
     if as_int(max_len) is None or as_int(max_len) < 0:
         raise ValueError(f"lengths_to_padding_mask: max_len={max_len!r}; expected a non-negative int or None")
-    max_len, lengths = as_int(max_len), lengths.reshape(-1).to(device)
-    bad = first_outside(lengths, 0, max_len)
+    max_len, lengths = as_int(max_len), moved_replayed(lengths.reshape(-1), device)
+    bad = checks.first_outside(lengths, 0, max_len)  # looked up at the call: tr.jit replaces it while recording
     if bad is not None:
         raise ValueError(f"lengths_to_padding_mask: lengths (a Tensor) include {bad}; expected each in 0..{max_len}")
     positions = Tensor.arange(max_len, device=device).reshape(1, max_len)

@@ -11,11 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from .. import devices, dtypes
 from ..backend import backend_for_dlpack, get_backend
+from ..jit_trace import call as recorded_call
 from .base import TensorOps
 from .movement import to_dtype
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+
+def moved_replayed(t: Tensor, device: Any) -> Tensor:
+    """``t`` (not on the tape: integer data such as lengths) on ``device``, through the host
+    if it lives elsewhere, as one ``jit_trace.call``: inside ``tr.jit`` the move is recorded
+    and every replay makes it again, where ``to`` (a read to the host) is refused."""
+    source, target = t.backend, get_backend(device)
+    if source is target:
+        return t
+    return t._make(recorded_call(lambda a: target.from_numpy(source.to_numpy(a)), t._data), target)
 
 
 class ConvertOps(TensorOps):
