@@ -24,15 +24,19 @@ F = nn.functional
 PARITY_BAR = 0.97  # --quick: accuracy on strings of length 200 (training strings are 1-20 long)
 
 
-def parity_batch(rng: random.Random, B: int, lo: int, hi: int, device: str) -> tuple[Tensor, Tensor, list[int]]:
+def parity_batch(rng: random.Random, B: int, lo: int, hi: int, device: str,
+                 pad: bool = False) -> tuple[Tensor, Tensor, list[int]]:
     """Random bit strings and targets y_t = 1 when x_1..x_t holds an even number of zeros.
 
     Each bit is fed as a one-hot x_t = (1 - bit, bit), so a 0 drives the state as
-    much as a 1 does. Returns x (T, B, 2), y (T, B, 1) and the lengths.
+    much as a 1 does. Returns x (T, B, 2), y (T, B, 1) and the lengths; T is the
+    longest length, or ``hi`` with ``pad`` (one shape for every batch: one tr.jit
+    recording; the padding is zeros past the strings, which draws nothing from ``rng``).
     """
     lengths = [rng.randint(lo, hi) for _ in range(B)]
     T = max(lengths)
-    bits = [[rng.randint(0, 1) for _ in range(T)] for _ in range(B)]
+    bits = [[rng.randint(0, 1) for _ in range(T)] + [0] * ((hi - T) if pad else 0) for _ in range(B)]
+    T = len(bits[0])
     targets = []
     for row in bits:
         zeros, y = 0, []
@@ -45,24 +49,32 @@ def parity_batch(rng: random.Random, B: int, lo: int, hi: int, device: str) -> t
     return tr.cat([1 - bit, bit], axis=2), y, lengths
 
 
-def learn_parity(model: str, device: str, steps: int, seed: int) -> dict[str, Any]:
+def learn_parity(model: str, device: str, steps: int, seed: int, jit: bool = True) -> dict[str, Any]:
+    """Train ``model`` ("gated" or "elman") on parity; through tr.jit unless ``jit`` is False
+    (then the tape, with the lengths as a list and T = the longest string of each batch)."""
     cls = nn.GatedRNN if model == "gated" else nn.ElmanRNN
     print(f"\n{cls.__name__}, m = 8, trained on {steps} batches of 32 strings of length 1-20:")
     rng = random.Random(seed)
     rnn = cls(2, 8, 1, f_s="tanh", f_o="identity", device=device)  # g_t: the logit of "even"
     opt = optim.Adam(list(rnn.parameters()), lr=0.02)
-    losses = []
-    for _ in range(steps):
-        x, y, lengths = parity_batch(rng, 32, 1, 20, device)
+
+    def gradients(x: Tensor, y: Tensor, lengths: Any) -> Tensor:
         g, _ = rnn(x, lengths=lengths)
         T = x.shape[0]
-        inside = (Tensor.arange(T, device=device).reshape(T, 1, 1)
-                  < Tensor(lengths, device=device).reshape(1, -1, 1)).astype("float32")
+        ends = lengths if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
+        inside = (Tensor.arange(T, device=device).reshape(T, 1, 1) < ends.reshape(1, -1, 1)).astype("float32")
         per_step = F.binary_cross_entropy_with_logits(g, y, reduction="none")
         loss = (per_step * inside).sum() / inside.sum()  # mean over the real (unpadded) steps
         opt.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(rnn.parameters(), 1.0)
+        return loss
+
+    step = tr.jit(gradients) if jit else gradients  # jit: every batch padded to 20 steps, lengths a Tensor
+    losses = []
+    for _ in range(steps):
+        x, y, lengths = parity_batch(rng, 32, 1, 20, device, pad=jit)
+        loss = step(x, y, Tensor(lengths, device=device) if jit else lengths)
+        nn.utils.clip_grad_norm_(rnn.parameters(), 1.0)  # returns a float: outside the jitted step
         opt.step()
         losses.append(loss.item())
     print(f"  final training loss {losses[-1]:.4f}")
@@ -78,9 +90,9 @@ def learn_parity(model: str, device: str, steps: int, seed: int) -> dict[str, An
     return {"losses": losses, "accuracy": accuracy, "rnn": rnn, "rng": rng}
 
 
-def run_parity(device: str, steps: int, seed: int, models: list[str]) -> dict[str, Any]:
+def run_parity(device: str, steps: int, seed: int, models: list[str], jit: bool = True) -> dict[str, Any]:
     print("=" * 78 + "\nPart 3: the parity machine (an even number of zeros so far?), learned")
-    results = {model: learn_parity(model, device, steps, seed) for model in models}
+    results = {model: learn_parity(model, device, steps, seed, jit) for model in models}
     best = results.get("gated") or results[models[0]]
     x, _, _ = parity_batch(best["rng"], 1, 12, 12, device)
     with tr.no_grad():

@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     models = {"both": ["gated", "elman"], "gated": ["gated"], "elman": ["elman"]}[args.parity_model]
     if args.quick and args.parity_model == "both":
         models = ["gated"]
-    parity = run_parity(device, args.steps, args.seed, models)
+    parity = run_parity(device, args.steps, args.seed, models, not args.no_jit)
     plot(ex1, ex2, parity, args.out_dir)
     if args.quick:
         _common.check(ex1["rel_error"] < 0.01, f"Example 1 learned: test RMS error {ex1['rel_error']:.1e} < 1%")
