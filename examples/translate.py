@@ -33,9 +33,9 @@ translations; translate.png shows the attention weights of one long held-out sen
 (source words x output words: the alignment, with the reordering visible) and exact
 match against source length for both models.
 
-Speed: training runs on the tape. Every batch has its own mix of lengths, passed as a
-list, which tr.jit keys on (it would record again at nearly every step); char_lm shows the
-way around it (lengths as a Tensor, T padded to a multiple of 8).
+Speed: training runs through tr.jit (--no-jit: the tape). Every batch has its own mix of
+lengths, so source and target are padded to a multiple of 4 words and the source lengths
+passed as a Tensor: each padded shape is recorded once and replayed after.
 
 Examples:
   python examples/translate.py                          # both models (a few minutes on 2 CPU cores)
@@ -62,8 +62,8 @@ from tinygrad_rnn.nn import functional as F
 NAMES = {"additive": "additive attention", "dot": "dot attention", "none": "no attention"}
 IGNORE = -100  # cross_entropy's ignore_index: padded target positions add no loss
 DEMO = "the old king finds a small bird near the farmer and the tired child watches the fish"  # 17 words
-# --quick checks (120 updates; seeds 0-2 reached, with additive attention, 0.98-1.00 exact match on held-out
-# sentences of the training lengths and 0.45-0.59 on the longer ones; without attention 0.23-0.29 and 0.00):
+# --quick checks (120 updates through tr.jit; seeds 0-2 reached, with additive attention, 0.99-1.00 exact match
+# on held-out sentences of the training lengths and 0.45-0.61 on the longer ones; without attention 0.00 there):
 QUICK_SHORT = 0.80  # attention: exact match on held-out sentences of the training lengths
 QUICK_LONG = 0.30  # attention: exact match on held-out sentences longer than any in training
 QUICK_MARGIN = 0.25  # ... at least this much above the no-attention model's
@@ -115,15 +115,24 @@ def train(name: str, attention: str, args: argparse.Namespace, data: dict[str, A
     params = list(model.parameters())
     opt = optim.Adam(params, lr=args.lr)
     losses: list[float] = []
+
+    def gradients(source: Tensor, lengths: Any, target_in: Tensor, target_out: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(source, lengths, target_in), target_out, ignore_index=IGNORE)
+        loss.backward()
+        return loss
+
+    gradients = _common.maybe_jit(gradients, args, max_cache=32)  # one recording per padded (S, T)
     start = time.perf_counter()
     with _common.progress(args.steps, desc=name) as bar:
         for step in range(1, args.steps + 1):
             source, lengths, target_in, target_out = encode(rng.sample(data["train"], args.batch),
                                                             vocab["source_index"], vocab["target_index"], device)
-            loss = F.cross_entropy(model(source, lengths, target_in), target_out, ignore_index=IGNORE)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, args.clip)
+            if not args.no_jit:  # S and T up to a multiple of 4 (targets padded with IGNORE), lengths a Tensor
+                source, target_in = _common.pad_time(source, 4, PAD), _common.pad_time(target_in, 4, PAD)
+                target_out, lengths = _common.pad_time(target_out, 4, IGNORE), Tensor(lengths, device=device)
+            loss = gradients(source, lengths, target_in, target_out)
+            nn.utils.clip_grad_norm_(params, args.clip)  # returns a float: outside the jitted step
             opt.step()
             losses.append(loss.item())
             bar.update()
@@ -197,7 +206,7 @@ def quick_checks(results: dict[str, dict[str, Any]], args: argparse.Namespace) -
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = _common.make_parser(__doc__, "translate", jit=False)
+    parser = _common.make_parser(__doc__, "translate")
     parser.add_argument("--attention", choices=["additive", "dot", "none"], default="additive",
                         help="the decoder's attention: additive (Bahdanau), dot (scaled dot product) or none "
                              "(the encoding bottleneck) (default additive)")
@@ -261,7 +270,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{name:<26}long, by source length (greedy): {by_length}")
     print(f"(short: {args.max_train_len} source words or fewer, as in training; long: "
           f"{args.max_train_len + 1}-{args.max_test_len} words; {args.steps} updates of {args.batch} pairs each, "
-          "on the tape)")
+          f"{'on the tape' if args.no_jit else 'through tr.jit'})")
     words = DEMO.split()
     print(f"\n  source     {DEMO}\n  reference  {' '.join(translate(words))}")
     for name, res in results.items():

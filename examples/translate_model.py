@@ -78,14 +78,15 @@ class Translator(nn.Module):
             self.W_q = nn.Linear(H, 2 * H, bias=False, device=device)
 
     # ------------------------------------------------------------------ the two halves
-    def encode(self, source: Tensor, lengths: list[int]) -> tuple[Memory, Tensor]:
+    def encode(self, source: Tensor, lengths: list[int] | Tensor) -> tuple[Memory, Tensor]:
         """source (S, B) word ids -> (memory, s_0 (B, H))."""
         states, h_n = self.encoder(self.source_embed(source), lengths=lengths)  # (S, B, 2H), (2, B, H)
         S, B = source.shape
         summary = tr.cat([h_n[0], h_n[1]], axis=-1)
         states = states.transpose(1, 0, 2)  # (B, S, 2H): one row of keys per sentence
         keys = self.W_k(states) if self.attention == "additive" else None
-        mask = Tensor.arange(S, device=source.device).reshape(1, S) < Tensor(lengths, device=source.device).reshape(B, 1)
+        ends = lengths if isinstance(lengths, Tensor) else Tensor(lengths, device=source.device)
+        mask = Tensor.arange(S, device=source.device).reshape(1, S) < ends.reshape(B, 1)
         return Memory(states, keys, mask, summary), self.bridge(summary).tanh()
 
     def attend(self, s_prev: Tensor, memory: Memory) -> tuple[Tensor, Tensor | None]:
@@ -110,7 +111,7 @@ class Translator(nn.Module):
         s_t = self.cell(tr.cat([e_t, context], axis=-1), s_prev)
         return self.read_out(tr.cat([s_t, context, e_t], axis=-1)), s_t, weights
 
-    def forward(self, source: Tensor, lengths: list[int], target_in: Tensor) -> Tensor:
+    def forward(self, source: Tensor, lengths: list[int] | Tensor, target_in: Tensor) -> Tensor:
         """Teacher forcing: the decoder reads the TRUE previous words target_in (T, B) = (<s>, y_1, ...).
 
         Returns the logits (T, B, V) of (y_1, ..., </s>). The context, s_t and e_t of all
