@@ -7,31 +7,20 @@ process and says so with a warning; the batches are the same either way.
 
 from __future__ import annotations
 
-import operator
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ...nn.checks import as_int
 from ...random import Generator, host_rng
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, check_bool
 
 
 def _fetch(dataset: Any, indices: list[int]) -> list[Any]:
     getitems = getattr(dataset, "__getitems__", None)  # a dataset that reads a whole batch at once
     return list(getitems(indices)) if getitems is not None else [dataset[i] for i in indices]
-
-
-def _batches_of(iterator: Iterator[Any], size: int, drop_last: bool) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for sample in iterator:
-        batch.append(sample)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch and not drop_last:
-        yield batch
 
 
 class DataLoader:
@@ -91,8 +80,7 @@ class DataLoader:
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True) -> None:
         self._check_workers(num_workers, timeout, prefetch_factor, persistent_workers)
         for name, flag in (("drop_last", drop_last), ("pin_memory", pin_memory), ("in_order", in_order)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"DataLoader: {name}={flag!r} is a {type(flag).__name__}; expected True or False")
+            check_bool("DataLoader", name, flag)
         if shuffle is not None and not isinstance(shuffle, bool):
             raise TypeError(f"DataLoader: shuffle={shuffle!r} is a {type(shuffle).__name__}; expected True, False or None")
         if collate_fn is not None and not callable(collate_fn):
@@ -131,7 +119,7 @@ class DataLoader:
 
     @staticmethod
     def _check_workers(num_workers: Any, timeout: Any, prefetch_factor: Any, persistent_workers: Any) -> None:
-        workers = _int_or_none(num_workers)
+        workers = as_int(num_workers)
         if workers is None or workers < 0:
             raise ValueError(f"DataLoader: num_workers={num_workers!r}; expected an int >= 0")
         if not isinstance(timeout, (int, float)) or timeout < 0:
@@ -152,7 +140,7 @@ class DataLoader:
             samples = iter(self.dataset)
             if self.batch_size is None:
                 return (collate(sample) for sample in samples)
-            return (collate(batch) for batch in _batches_of(samples, self.batch_size, self.drop_last))
+            return (collate(batch) for batch in BatchSampler(samples, self.batch_size, self.drop_last))
         if self.batch_sampler is None:
             return (collate(self.dataset[i]) for i in self.sampler)
         return (collate(_fetch(self.dataset, list(indices))) for indices in self.batch_sampler)
@@ -167,17 +155,8 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
-
-
 def _batch_size(value: Any) -> int:
-    size = _int_or_none(value)
+    size = as_int(value)
     if size is None or size < 1:
         raise ValueError(f"DataLoader: batch_size={value!r}; expected a positive int, or None for no batching")
     return size

@@ -9,26 +9,17 @@ The orders are not PyTorch's for the same seed (the generators differ).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Iterator, Sized
 from typing import Any
 
+from ...nn.checks import check_size
 from ...random import Generator, host_rng, integers_list, permutation_list
 
 _CHUNK = 32  # indices drawn at a time by a sampler with replacement
 
 
-def _positive_int(fn: str, name: str, value: Any) -> int:
-    try:
-        number = operator.index(value) if not isinstance(value, bool) else 0
-    except TypeError:
-        number = 0
-    if number < 1:
-        raise ValueError(f"{fn}: {name}={value!r}; expected a positive int")
-    return number
-
-
-def _check_bool(fn: str, name: str, value: Any) -> bool:
+def check_bool(fn: str, name: str, value: Any) -> bool:
+    """A switch must be a real bool (PyTorch's flags are; 0/1 here would hide a swapped argument)."""
     if not isinstance(value, bool):
         raise TypeError(f"{fn}: {name}={value!r} is a {type(value).__name__}; expected True or False")
     return value
@@ -73,8 +64,8 @@ class RandomSampler(Sampler):
     def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
                  generator: Generator | None = None) -> None:
         self.data_source = data_source
-        self.replacement = _check_bool("RandomSampler", "replacement", replacement)
-        self._num_samples = None if num_samples is None else _positive_int("RandomSampler", "num_samples",
+        self.replacement = check_bool("RandomSampler", "replacement", replacement)
+        self._num_samples = None if num_samples is None else check_size("RandomSampler", "num_samples",
                                                                           num_samples)
         host_rng(generator, "RandomSampler")  # refuse a wrong generator now, not at the first epoch
         self.generator = generator
@@ -142,8 +133,8 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
         self.sampler = sampler
-        self.batch_size = _positive_int("BatchSampler", "batch_size", batch_size)
-        self.drop_last = _check_bool("BatchSampler", "drop_last", drop_last)
+        self.batch_size = check_size("BatchSampler", "batch_size", batch_size)
+        self.drop_last = check_bool("BatchSampler", "drop_last", drop_last)
 
     def __iter__(self) -> Iterator[list[int]]:
         batch: list[int] = []
