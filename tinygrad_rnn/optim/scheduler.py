@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 import warnings
 from typing import Any
 
+from .checks import check_hyper
 from .optimizer import Optimizer
 
 # PyTorch's schedulers save these private flags too; loading one of their state dicts ignores them.
@@ -15,11 +15,8 @@ TORCH_FLAGS = ("_is_initial", "_get_lr_called_within_step")
 
 
 def check_number(owner: Any, name: str, value: Any, low: float = 0.0) -> float:
-    """A finite real number >= low, as a float."""
-    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
-    if not (math.isfinite(number) and number >= low):
-        raise ValueError(f"{type(owner).__name__}: {name}={value!r}; expected a finite number >= {low}")
-    return number
+    """A finite real number >= low, as a float (the optimizers' hyperparameter check, named by the schedule)."""
+    return check_hyper(type(owner).__name__, name, value, low)
 
 
 def check_int(owner: Any, name: str, value: Any, low: int) -> int:
