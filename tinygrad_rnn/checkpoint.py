@@ -277,13 +277,14 @@ def load_checkpoint(
         except (TypeError, ValueError, KeyError, OverflowError) as e:
             raise ValueError(f"{entries.where('rng')}: the generator refuses this state ({e!r}); "
                              "expected the state written by tr.save_checkpoint") from None
+    model_before = None if model is None else model.state_dict()  # one host copy: the dry run's and the undo's
     if model is not None:
-        entries.check_model(model, model_state, model.state_dict())
+        entries.check_model(model, model_state, model_before)
     undo: list[Any] = []  # each load is all or nothing itself; a later failure puts the earlier ones back
     try:
         for obj, state in ((model, model_state), (optimizer, optim_state), (scheduler, sched_state)):
             if obj is not None:
-                before = obj.state_dict()
+                before = model_before if obj is model else obj.state_dict()
                 obj.load_state_dict(state)
                 undo.append((obj, before))
     except Exception:
