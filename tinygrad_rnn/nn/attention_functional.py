@@ -30,7 +30,6 @@ import math
 from typing import Any
 
 from ..ops.attention import softmax_attention, softmax_attention_composite
-from ..ops.convert import moved_replayed
 from ..ops.reduce import broadcast_shapes
 from ..ops.select import where
 from ..tensor import Tensor
@@ -266,7 +265,7 @@ def _mask_from_tensor(lengths: Tensor, max_len: Any, device: Any) -> Tensor:
                         "expected a 1-D Tensor of ints")
     if as_int(max_len) is None or as_int(max_len) < 0:
         raise ValueError(f"lengths_to_padding_mask: max_len={max_len!r}; expected a non-negative int or None")
-    max_len, lengths = as_int(max_len), moved_replayed(lengths.reshape(-1), device)
+    max_len, lengths = as_int(max_len), lengths.reshape(-1).to(device)
     bad = checks.first_outside(lengths, 0, max_len)  # looked up at the call: tr.jit replaces it while recording
     if bad is not None:
         raise ValueError(f"lengths_to_padding_mask: lengths (a Tensor) include {bad}; expected each in 0..{max_len}")

@@ -21,7 +21,6 @@ from typing import Any
 
 from ..autograd import anomaly_context, is_anomaly_enabled
 from ..ops import cat, stack, where
-from ..ops.convert import moved_replayed
 from ..tensor import Tensor
 from .checks import check_lengths, check_state
 
@@ -78,7 +77,7 @@ class Ragged:
         self.valid: Tensor | None = None
         self.step: list[Tensor] = []
         if lengths is not None:
-            ends = moved_replayed(lengths, device) if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
+            ends = lengths.to(device) if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
             ends = ends.reshape(1, B, 1)
             self.running = Tensor.arange(T, device=device).reshape(T, 1, 1) < ends
             self.valid = self.trim(self.running)

@@ -10,7 +10,6 @@ from typing import Any
 
 from ..autograd import no_grad
 from ..ops import cat, stack
-from ..ops.convert import moved_replayed
 from ..tensor import Tensor
 from .checks import check_lengths
 
@@ -158,6 +157,6 @@ def last_step(outputs: Tensor, lengths: Any = None, batch_first: bool = False) -
     checked = check_lengths("last_step", lengths, T, B)
     if checked is None:  # every sequence runs all T steps
         return outputs[:, T - 1] if batch_first else outputs[T - 1]
-    given = moved_replayed(checked, outputs.device) if isinstance(checked, Tensor) else Tensor(checked, device=outputs.device)
+    given = checked.to(outputs.device) if isinstance(checked, Tensor) else Tensor(checked, device=outputs.device)
     ends, rows = given.long() - 1, Tensor.arange(B, device=outputs.device)
     return outputs[rows, ends] if batch_first else outputs[ends, rows]

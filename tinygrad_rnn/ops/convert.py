@@ -19,16 +19,6 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
-def moved_replayed(t: Tensor, device: Any) -> Tensor:
-    """``t`` (not on the tape: integer data such as lengths) on ``device``, through the host
-    if it lives elsewhere, as one ``jit_trace.call``: inside ``tr.jit`` the move is recorded
-    and every replay makes it again, where ``to`` (a read to the host) is refused."""
-    source, target = t.backend, get_backend(device)
-    if source is target:
-        return t
-    return t._make(recorded_call(lambda a: target.from_numpy(source.to_numpy(a)), t._data), target)
-
-
 class ConvertOps(TensorOps):
     """Device moves, dtype conversions and DLPack as Tensor methods."""
 
@@ -42,7 +32,8 @@ class ConvertOps(TensorOps):
 
         A cast to floats is on the tape; one to integers or bools is not (as PyTorch).
         Moving devices returns a new leaf tensor (moves are not on the tape) that keeps
-        ``requires_grad``. ``non_blocking`` is accepted and ignored.
+        ``requires_grad``; inside ``tr.jit`` the move is recorded and every replay makes it
+        again (lengths on the CPU for a model elsewhere). ``non_blocking`` is accepted and ignored.
 
         Raises:
             TypeError: an argument that is neither a device, a dtype nor a Tensor.
@@ -61,7 +52,8 @@ class ConvertOps(TensorOps):
         out = self
         if device is not None and get_backend(device) is not self.backend:
             backend = get_backend(device)
-            out = self._make(backend.from_numpy(self.numpy()), backend)
+            source = self.backend  # through the host, as one recorded call: a tr.jit replay moves it again
+            out = self._make(recorded_call(lambda a: backend.from_numpy(source.to_numpy(a)), self._data), backend)
             out.requires_grad = self.requires_grad
         if dtype is not None:
             out = to_dtype(out, dtypes.name_of(dtype) if isinstance(dtype, str) else dtype)
