@@ -52,8 +52,6 @@ def get_backend(device: Any = "cpu") -> Backend:
     """
     if isinstance(device, Backend):
         return device
-    if type(device) is not str and isinstance(device, str):  # tr.device("cpu"), a str subclass
-        device = str(device)
     if not isinstance(device, str):
         raise ValueError(f"device={device!r} is a {type(device).__name__}; expected a string such as 'cpu' or 'cuda'")
     backend = _BACKENDS.get(device)

@@ -216,7 +216,7 @@ class CreationOps(TensorOps):
             raise ValueError(f"multinomial: num_samples={num_samples!r}; expected a positive int")
         weights = self.backend.to_numpy(self._data)
         try:
-            drawn = host.multinomial(_host_rng(generator), weights, num_samples, bool(replacement))
+            drawn = host.multinomial(random.host_rng(generator, "multinomial"), weights, num_samples, bool(replacement))
         except ValueError as e:
             raise ValueError(f"multinomial: {e}") from None
         return self._make(self.backend.from_numpy(drawn), self.backend)
@@ -225,13 +225,3 @@ class CreationOps(TensorOps):
     def clone(self, *, memory_format: Any = None) -> Tensor:
         """A copy of the data that stays on the tape (gradient passes straight through)."""
         return self._apply(Clone)
-
-
-def _host_rng(generator: Any) -> Any:
-    """The host generator to draw from: the library's one, or that of a ``tr.Generator``."""
-    if generator is None:
-        return random.generator()
-    host_rng = getattr(random, "host_rng", None)  # present where tr.Generator is (the data issue)
-    if host_rng is None:
-        raise TypeError(f"generator={generator!r}: expected None (the library's generator, seeded by tr.manual_seed)")
-    return host_rng(generator, "multinomial")
