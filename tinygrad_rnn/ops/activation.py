@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
-from .base import TensorOps
+from .base import TensorOps, axis_args
 from .elementwise import binary, unary
 from .reduce import normalize_axes, unbroadcast
 
@@ -226,9 +226,9 @@ def _one_axis(x: Tensor, axis: int, name: str) -> int:
 
 
 def _dim_or_axis(name: str, dim: Any, axis: Any) -> int:
-    if dim is not None and axis is not None:
-        raise TypeError(f"{name}: got dim={dim!r} and axis={axis!r}; expected one of them (they are the same)")
-    return -1 if dim is None and axis is None else dim if dim is not None else axis
+    """softmax's axis from PyTorch's ``dim=`` or NumPy's ``axis=`` (:func:`axis_args`); -1 when neither."""
+    given = axis_args(name, dim, False, axis)[0]
+    return -1 if given is None else given
 
 
 class ActivationOps(TensorOps):
