@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .fused import Fused
 from .linalg import MatMul, _swap_last_axes
+from .reduce import broadcast_axes
 from .select import where
 
 if TYPE_CHECKING:
@@ -76,8 +77,7 @@ def _sum_to(backend: Any, a: Any, shape: tuple[int, ...]) -> Any:
     """Sum the array ``a`` down to ``shape`` (the arrays' ``unbroadcast``)."""
     if a.shape == shape:
         return a
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and a.shape[lead + i] != 1)
+    axes = broadcast_axes(a.shape, shape)
     return (backend.sum(a, axis=axes, keepdims=True) if axes else a).reshape(shape)
 
 

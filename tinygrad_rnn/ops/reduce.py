@@ -162,12 +162,16 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     """
     if grad.shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and grad.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(grad.shape, shape)
     summed = grad._apply(Sum, axes=axes, keepdims=True) if axes else grad
     return reshape(summed, shape)
+
+
+def broadcast_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``big`` along which an operand of ``shape`` was copied by broadcasting:
+    the extra leading ones and its size-1 axes (summed over, they undo the broadcast)."""
+    lead = len(big) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and big[lead + i] != 1)
 
 
 class ArgMax(Function):
