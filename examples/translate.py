@@ -70,19 +70,21 @@ QUICK_MARGIN = 0.25  # ... at least this much above the no-attention model's
 QUICK_LOSS_FALL = 0.5  # --attention none: the training loss at least halves
 
 
-def pad(rows: list[list[int]], value: int, device: str) -> Tensor:
-    """Rows of different lengths -> one time-major tensor (T_max, B), padded with ``value``."""
-    T = max(len(row) for row in rows)
+def pad(rows: list[list[int]], value: int, device: str, multiple: int = 1) -> Tensor:
+    """Rows of different lengths -> one time-major tensor (T, B), padded with ``value``; T is
+    the longest row rounded up to a multiple of ``multiple``."""
+    T = -(-max(len(row) for row in rows) // multiple) * multiple
     return Tensor([[row[t] if t < len(row) else value for row in rows] for t in range(T)], device=device)
 
 
 def encode(pairs: list, source_index: dict[str, int], target_index: dict[str, int],
-           device: str) -> tuple[Tensor, list[int], Tensor, Tensor]:
-    """Pairs -> source ids (S, B), lengths, decoder inputs (<s>, y_1..) and targets (y_1.., </s>), (T, B)."""
+           device: str, multiple: int = 1) -> tuple[Tensor, list[int], Tensor, Tensor]:
+    """Pairs -> source ids (S, B), lengths, decoder inputs (<s>, y_1..) and targets (y_1.., </s>), (T, B);
+    S and T rounded up to a multiple of ``multiple``."""
     source = [[source_index[w] for w in s] for s, _ in pairs]
     target = [[target_index[w] for w in t] for _, t in pairs]
-    return (pad(source, PAD, device), [len(s) for s in source], pad([[BOS, *t] for t in target], PAD, device),
-            pad([[*t, EOS] for t in target], IGNORE, device))
+    return (pad(source, PAD, device, multiple), [len(s) for s in source],
+            pad([[BOS, *t] for t in target], PAD, device, multiple), pad([[*t, EOS] for t in target], IGNORE, device, multiple))
 
 
 def translations(model: Translator, pairs: list, vocab: dict[str, Any], device: str, beam: int = 1) -> list:
@@ -126,12 +128,10 @@ def train(name: str, attention: str, args: argparse.Namespace, data: dict[str, A
     start = time.perf_counter()
     with _common.progress(args.steps, desc=name) as bar:
         for step in range(1, args.steps + 1):
-            source, lengths, target_in, target_out = encode(rng.sample(data["train"], args.batch),
-                                                            vocab["source_index"], vocab["target_index"], device)
-            if not args.no_jit:  # S and T up to a multiple of 4 (targets padded with IGNORE), lengths a Tensor
-                source, target_in = _common.pad_time(source, 4, PAD), _common.pad_time(target_in, 4, PAD)
-                target_out, lengths = _common.pad_time(target_out, 4, IGNORE), Tensor(lengths, device=device)
-            loss = gradients(source, lengths, target_in, target_out)
+            # With tr.jit, S and T are padded up to a multiple of 4 and the lengths go in as a Tensor: few shapes.
+            source, lengths, target_in, target_out = encode(rng.sample(data["train"], args.batch), vocab["source_index"],
+                                                            vocab["target_index"], device, 1 if args.no_jit else 4)
+            loss = gradients(source, lengths if args.no_jit else Tensor(lengths, device=device), target_in, target_out)
             nn.utils.clip_grad_norm_(params, args.clip)  # returns a float: outside the jitted step
             opt.step()
             losses.append(loss.item())

@@ -32,6 +32,8 @@ import math
 import tinygrad_rnn as tr
 from tinygrad_rnn import Tensor, nn
 
+F = nn.functional
+
 ATTENTION = ("additive", "dot", "none")
 PAD, BOS, EOS = 0, 1, 2  # token ids shared by both vocabularies (translate_data.vocabularies)
 MASKED = -1e9  # score of a padded source position: exp(MASKED - max) is exactly 0 in float32 and float64
@@ -81,12 +83,11 @@ class Translator(nn.Module):
     def encode(self, source: Tensor, lengths: list[int] | Tensor) -> tuple[Memory, Tensor]:
         """source (S, B) word ids -> (memory, s_0 (B, H))."""
         states, h_n = self.encoder(self.source_embed(source), lengths=lengths)  # (S, B, 2H), (2, B, H)
-        S, B = source.shape
+        S = source.shape[0]
         summary = tr.cat([h_n[0], h_n[1]], axis=-1)
         states = states.transpose(1, 0, 2)  # (B, S, 2H): one row of keys per sentence
         keys = self.W_k(states) if self.attention == "additive" else None
-        ends = lengths if isinstance(lengths, Tensor) else Tensor(lengths, device=source.device)
-        mask = Tensor.arange(S, device=source.device).reshape(1, S) < ends.reshape(B, 1)
+        mask = F.lengths_to_padding_mask(lengths, S, device=source.device) == False  # noqa: E712 (True: a real word)
         return Memory(states, keys, mask, summary), self.bridge(summary).tanh()
 
     def attend(self, s_prev: Tensor, memory: Memory) -> tuple[Tensor, Tensor | None]:
