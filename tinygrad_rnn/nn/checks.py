@@ -137,6 +137,12 @@ def check_lengths(name: str, lengths: Any, T: int, B: int) -> list[int] | Tensor
     return None if min(lengths) == T else lengths
 
 
+def lengths_on(lengths: list[int] | Tensor, device: Any) -> Tensor:
+    """Lengths checked by :func:`check_lengths` as a Tensor on ``device`` (a list converted, a
+    Tensor moved; inside ``tr.jit`` the move is replayed)."""
+    return lengths.to(device) if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
+
+
 def _lengths_tensor(name: str, lengths: Tensor, T: int, B: int) -> Tensor:
     """An integer Tensor of lengths, checked by shape, dtype and range (values read only by the range check)."""
     if not is_integer(lengths):

@@ -22,7 +22,7 @@ from typing import Any
 from ..autograd import anomaly_context, is_anomaly_enabled
 from ..ops import cat, stack, where
 from ..tensor import Tensor
-from .checks import check_lengths, check_state
+from .checks import check_lengths, check_state, lengths_on
 
 State = tuple[Tensor, ...]
 Step = Callable[[tuple[Tensor, ...], State], State]
@@ -77,8 +77,7 @@ class Ragged:
         self.valid: Tensor | None = None
         self.step: list[Tensor] = []
         if lengths is not None:
-            ends = lengths.to(device) if isinstance(lengths, Tensor) else Tensor(lengths, device=device)
-            ends = ends.reshape(1, B, 1)
+            ends = lengths_on(lengths, device).reshape(1, B, 1)
             self.running = Tensor.arange(T, device=device).reshape(T, 1, 1) < ends
             self.valid = self.trim(self.running)
             self.step = unbind_time(self.valid)

@@ -11,7 +11,7 @@ from typing import Any
 from ..autograd import no_grad
 from ..ops import cat, stack
 from ..tensor import Tensor
-from .checks import check_lengths
+from .checks import check_lengths, lengths_on
 
 CLIP_EPS = 1e-6  # keeps max_norm / (norm + eps) finite for zero gradients; PyTorch's value
 
@@ -157,6 +157,5 @@ def last_step(outputs: Tensor, lengths: Any = None, batch_first: bool = False) -
     checked = check_lengths("last_step", lengths, T, B)
     if checked is None:  # every sequence runs all T steps
         return outputs[:, T - 1] if batch_first else outputs[T - 1]
-    given = checked.to(outputs.device) if isinstance(checked, Tensor) else Tensor(checked, device=outputs.device)
-    ends, rows = given.long() - 1, Tensor.arange(B, device=outputs.device)
+    ends, rows = lengths_on(checked, outputs.device).long() - 1, Tensor.arange(B, device=outputs.device)
     return outputs[rows, ends] if batch_first else outputs[ends, rows]
