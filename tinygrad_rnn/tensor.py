@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from . import autograd, ready_hooks
+from . import anomaly, autograd, ready_hooks
 from .backend import backend_of, get_backend, host
 from .config import ANOMALY, RECORD, VERSION_CLOCK, config
 from .devices import device_of
@@ -156,7 +156,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         mode = config.mode
         if mode & ANOMALY:
             fn.label = config.labels[-1] if config.labels else None
-            autograd.check_finite(fn, data, "forward")
+            anomaly.check_finite(fn, data, "forward")
         if mode & RECORD and op.differentiable:
             for t in inputs:
                 if t.requires_grad:  # record: the output remembers the op that made it
