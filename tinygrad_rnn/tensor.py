@@ -24,6 +24,7 @@ from .ops.creation import CreationOps
 from .ops.elementwise import ElementwiseOps
 from .ops.gather import GatherOps
 from .ops.inplace import InplaceOps
+from .ops.integer import IntegerOps
 from .ops.linalg import LinalgOps
 from .ops.movement import MovementOps
 from .ops.reduce import ReduceOps
@@ -39,7 +40,7 @@ _next_seq = itertools.count().__next__
 
 
 class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps, InplaceOps,
-             ConvertOps, ShapeOps, GatherOps, SortOps, StatisticsOps, TorchCompatOps):
+             ConvertOps, ShapeOps, GatherOps, SortOps, StatisticsOps, IntegerOps, TorchCompatOps):
     """An n-dimensional array that records the ops applied to it.
 
     Args:
