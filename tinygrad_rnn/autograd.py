@@ -20,6 +20,7 @@ from heapq import heappop
 from typing import TYPE_CHECKING, Any
 
 from . import ready_hooks
+from .anomaly import checked_backward
 from .config import (
     VERSION_CLOCK,
     anomaly_context,
@@ -169,7 +170,7 @@ def backward(
             if fast and fn.backward_accumulate is not None:
                 fn.backward_accumulate(grad, t, buffers)
             else:
-                grads = _checked_backward(fn, grad, t) if config.anomaly else fn.backward(grad, t)
+                grads = checked_backward(fn, grad, t) if config.anomaly else fn.backward(grad, t)
                 buffers.add_all(fn.inputs, grads)
         for leaf in ready.passed(-1) if ready is not None else ():
             _finish_leaf(leaf, buffers, create_graph)
@@ -284,28 +285,3 @@ def grad(
     inputs = (inputs,) if single else tuple(inputs)
     captured = backward(outputs, seed_grad(outputs, grad_outputs), create_graph, accumulate=False, capture=inputs)
     return tuple(captured[id(x)] if id(x) in captured else x.zeros_like() for x in inputs)
-
-
-# ------------------------------------------------------------------- anomaly mode
-def check_finite(fn: Function, array: Any, phase: str) -> None:
-    """Anomaly mode: raise if ``array``, made by ``fn``'s ``phase``, holds a NaN or Inf."""
-    backend = fn.backend
-    if backend.is_floating(array.dtype) and not backend.all_finite(array):
-        details = []
-        if phase == "forward" and config.in_backward is not None:  # an op run by another op's backward
-            details.append(f"in its {type(fn).__name__}")
-            fn, phase = config.in_backward, "backward"
-        if getattr(fn, "label", None):
-            details.insert(0, fn.label)
-        where = f" ({'; '.join(details)})" if details else ""
-        raise FloatingPointError(f"anomaly: {type(fn).__name__}.{phase} produced NaN or Inf{where}; expected finite values")
-
-
-def _checked_backward(fn: Function, grad: Tensor, out: Tensor) -> Any:
-    """``fn.backward`` in anomaly mode: NaN or Inf made inside, or returned, is fn's."""
-    with using(in_backward=fn):
-        grads = fn.backward(grad, out)
-    for g in grads if isinstance(grads, (tuple, list)) else (grads,):
-        if g is not None:
-            check_finite(fn, g._data, "backward")
-    return grads

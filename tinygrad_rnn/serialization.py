@@ -4,8 +4,9 @@ Both take a file name or, as ``torch.save``/``torch.load`` do, an open binary fi
 object (``io.BytesIO`` too).
 
 Any string is a valid key and comes back exactly (see ``backend/npz.py`` for the file
-layout). Loading checks every declared size before inflating anything, so a damaged
-or hostile file is refused with a ``ValueError`` naming the file and the member.
+layout). Loading checks every declared size before inflating anything
+(``backend/npz_read.py``), so a damaged or hostile file is refused with a ``ValueError``
+naming the file and the member.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from . import nested
-from .backend import backend_of, get_backend, host, npz
+from .backend import backend_of, get_backend, host, npz, npz_read
 from .tensor import Tensor
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -166,10 +167,10 @@ def read_archive(fn: str, path: Any, max_bytes: int | None) -> tuple[str, dict[s
     _check_limit(fn, max_bytes)
     if source is None:
         path = fspath(fn, path)
-        arrays, members = npz.load_npz(path, max_bytes)
+        arrays, members = npz_read.load_npz(path, max_bytes)
         return path, arrays, members
     f, label = source
-    arrays, members = npz.load_npz(_seekable(f, label, max_bytes), max_bytes, name=label)
+    arrays, members = npz_read.load_npz(_seekable(f, label, max_bytes), max_bytes, name=label)
     return label, arrays, members
 
 

@@ -4,17 +4,17 @@ A Tensor holds ``data`` (a NumPy or CuPy array), the ``backend`` that owns it,
 ``requires_grad``, ``grad`` and, for a tensor computed by an op, ``_ctx``: the
 :class:`~tinygrad_rnn.autograd.Function` that made it. Its arithmetic, reductions,
 reshapes and constructors come from the ops modules' mixins (``x.exp()`` is
-``ElementwiseOps.exp``); this file holds what only a Tensor knows: how to build one,
-how to run and record an op (:meth:`Tensor._apply`), and how to start a backward pass.
+``ElementwiseOps.exp``), its hooks from ``tensor_hooks.py``; this file holds what only
+a Tensor knows: how to build one, how to run and record an op (:meth:`Tensor._apply`),
+and how to start a backward pass.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any
 
-from . import autograd, ready_hooks
+from . import anomaly, autograd
 from .backend import backend_of, get_backend, host
 from .config import ANOMALY, RECORD, VERSION_CLOCK, config
 from .devices import device_of
@@ -24,6 +24,7 @@ from .ops.creation import CreationOps
 from .ops.elementwise import ElementwiseOps
 from .ops.gather import GatherOps
 from .ops.inplace import InplaceOps
+from .ops.integer import IntegerOps
 from .ops.linalg import LinalgOps
 from .ops.movement import MovementOps
 from .ops.reduce import ReduceOps
@@ -32,6 +33,7 @@ from .ops.shape import ShapeOps
 from .ops.sort import SortOps
 from .ops.statistics import StatisticsOps
 from .ops.torch_compat import TorchCompatOps
+from .tensor_hooks import TensorHooks
 
 # Creation order. A tensor is always made after the tensors it is computed from, so
 # backward can visit tensors in decreasing ``_seq`` and meet each one after all its uses.
@@ -39,7 +41,7 @@ _next_seq = itertools.count().__next__
 
 
 class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, ActivationOps, CreationOps, InplaceOps,
-             ConvertOps, ShapeOps, GatherOps, SortOps, StatisticsOps, TorchCompatOps):
+             ConvertOps, ShapeOps, GatherOps, SortOps, StatisticsOps, IntegerOps, TensorHooks, TorchCompatOps):
     """An n-dimensional array that records the ops applied to it.
 
     Args:
@@ -156,7 +158,7 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
         mode = config.mode
         if mode & ANOMALY:
             fn.label = config.labels[-1] if config.labels else None
-            autograd.check_finite(fn, data, "forward")
+            anomaly.check_finite(fn, data, "forward")
         if mode & RECORD and op.differentiable:
             for t in inputs:
                 if t.requires_grad:  # record: the output remembers the op that made it
@@ -277,42 +279,6 @@ class Tensor(ElementwiseOps, SelectOps, ReduceOps, MovementOps, LinalgOps, Activ
                 raise TypeError("backward(): got grad and gradient; expected one of them (they are the same)")
             grad = gradient
         autograd.backward(self, autograd.seed_grad(self, grad), create_graph=create_graph)
-
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
-        if not self.requires_grad:
-            raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._retain = True
-
-    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> autograd.RemovableHandle:
-        """Call ``fn(grad)`` when this tensor's gradient is computed.
-
-        ``fn`` may return a replacement gradient. Returns a handle with ``.remove()``.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("register_hook() on a tensor that does not require grad")
-        if not callable(fn):
-            raise TypeError(f"register_hook(): fn is a {type(fn).__name__}; expected a callable fn(grad)")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(fn)
-        return autograd.RemovableHandle(self._hooks, fn)
-
-    def register_post_accumulate_grad_hook(self, fn: Callable[[Tensor], None]) -> Any:
-        """Call ``fn(self)`` in each backward pass once this leaf's ``.grad`` holds that pass's
-        total: as soon as its last use is done, before the walk ends (see ``ready_hooks.py``).
-        Data-parallel training starts sending gradients from here. Returns a handle with ``.remove()``.
-
-        Raises:
-            RuntimeError: the tensor is not a leaf that requires grad.
-        """
-        if not self.requires_grad or self._ctx is not None:
-            raise RuntimeError(f"register_post_accumulate_grad_hook() on a tensor of shape {self.shape} that is "
-                               f"{'not a leaf' if self._ctx is not None else 'not requiring grad'}; expected a leaf "
-                               "with requires_grad=True (only leaves accumulate .grad)")
-        if not callable(fn):
-            raise TypeError(f"register_post_accumulate_grad_hook(): fn is a {type(fn).__name__}; expected fn(tensor)")
-        return ready_hooks.register(self, fn)
 
     def zero_grad(self) -> None:
         self.grad = None

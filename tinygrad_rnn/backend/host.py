@@ -1,7 +1,7 @@
 """Host-side helpers: the random-number generator, Python data.
 
 Everything that touches host NumPy lives in ``backend/`` (``.npz`` files in
-``npz.py``), so the rest of the package never imports it (see STYLE.md,
+``npz.py`` and ``npz_read.py``), so the rest of the package never imports it (see STYLE.md,
 "Backend isolation").
 """
 

@@ -3,20 +3,21 @@
 The registry follows ``torch.nn.Module``: a module owns three ordered dicts,
 ``_parameters``, ``_buffers`` and ``_modules``, filled by attribute assignment (or by
 ``register_parameter``, ``register_buffer``, ``add_module``). The traversals
-(``parameters()``, ``named_modules()``, ...) are generators, and list a tensor or a
-module reachable twice only once; ``state_dict()`` lists every name, so a parameter tied
-into two modules (``decoder.weight = encoder.weight``) is trained once and saved under
-both of its names, exactly as PyTorch does.
+(``parameters()``, ``named_modules()``, ..., inherited from ``module_traversal.py``) are
+generators, and list a tensor or a module reachable twice only once; ``state_dict()``
+lists every name, so a parameter tied into two modules (``decoder.weight =
+encoder.weight``) is trained once and saved under both of its names, exactly as PyTorch
+does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .module_state import IncompatibleKeys, load_state, move, state_tensors
+from .module_traversal import ModuleTraversal
 
 
 class Parameter(Tensor):
@@ -36,7 +37,7 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
-class Module:
+class Module(ModuleTraversal):
     """Base class of layers and models.
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it, in
@@ -145,73 +146,6 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    # --------------------------------------------------------------- traversal
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """``(dotted name, module)`` for this module and every descendant, depth first."""
-        if remove_duplicate:
-            memo = set() if memo is None else memo
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
-
-    def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
-            yield m
-
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        seen: set[int] = set()
-        for name, child in self._modules.items():
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                yield name, child
-
-    def children(self) -> Iterator[Module]:
-        for _, child in self.named_children():
-            yield child
-
-    def _named_members(self, registry: str, prefix: str, recurse: bool,
-                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
-        seen: set[int] = set()
-        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
-        for owner, module in owners:
-            for name, t in module.__dict__[registry].items():
-                if t is None or (remove_duplicate and id(t) in seen):
-                    continue
-                seen.add(id(t))
-                yield (f"{owner}.{name}" if owner else name), t
-
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """``(dotted name, parameter)`` pairs; a parameter shared by two modules is listed once
-        (under its first name) unless ``remove_duplicate=False``."""
-        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Every parameter once, in registration order (a generator, as in PyTorch)."""
-        # _named_members, not named_parameters: a wrapper (DDP) may override that with a narrower signature
-        for _, p in self._named_members("_parameters", "", recurse, True):
-            yield p
-
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, b in self._named_members("_buffers", "", recurse, True):
-            yield b
-
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Call ``fn`` on every submodule (children first), then on this module; returns self."""
-        for child in self.children():
-            child.apply(fn)
-        fn(self)
-        return self
-
     # -------------------------------------------------------------- state dicts
     def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Any]:
@@ -281,6 +215,7 @@ class Module:
         """
         move(self, args, device, dtype)
         return self
+
     def cpu(self) -> Module:
         return self.to(device="cpu")
 

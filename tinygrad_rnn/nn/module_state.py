@@ -1,9 +1,9 @@
 """What ``Module`` does to the tensors it owns as a whole: list them by name for a state
 dict, load a state dict into them, move and cast them (``Module.to``).
 
-Kept apart from ``module.py`` (which holds the registry and the traversals) so each file
-reads in one sitting; every function here takes the module as its first argument and
-uses only its public traversals.
+Kept apart from ``module.py`` (which holds the registry; ``module_traversal.py`` holds
+the traversals) so each file reads in one sitting; every function here takes the module
+as its first argument and uses only its public traversals.
 """
 
 from __future__ import annotations

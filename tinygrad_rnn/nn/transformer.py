@@ -16,7 +16,8 @@ from typing import Any
 from ..ops import cat, stack, where
 from ..tensor import Tensor
 from . import functional as F
-from .attention import MultiheadAttention, real_positions
+from .attention import MultiheadAttention
+from .attention_masks import real_positions
 from .checks import check_lengths, check_size
 from .container import ModuleList
 from .dropout import Dropout

@@ -50,6 +50,15 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def tensor_arg(name: str, x: Tensor, other: Any) -> Tensor:
+    """The other operand of ``x``'s method ``name`` as a tensor on ``x``'s device (a number is
+    lifted); a tensor on another device raises, naming both."""
+    other = x._lift(other)
+    if other.backend is not x.backend:
+        raise RuntimeError(f"{name}: tensors on {x.device!r} and {other.device!r}; expected one device")
+    return other
+
+
 def as_shape(name: str, shape: tuple, allow_inferred: bool = False) -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))`` -> ``(2, 3)``, checked: ints (NumPy ints too), none
     negative (one ``-1`` when ``allow_inferred``)."""

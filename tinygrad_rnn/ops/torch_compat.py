@@ -2,42 +2,22 @@
 composites, attributes scripts read, and errors that name what is not offered.
 
 Every method here is a spelling of ops defined elsewhere (``x.add(y, alpha=2)`` is
-``x + y * 2``, ``x.clamp`` is ``clip``), so nothing here has a backward of its own; the
-integer and boolean operators (``// % & | ^ ~``) have no gradient.
+``x + y * 2``, ``x.clamp`` is ``clip``), so nothing here has a backward of its own. The
+integer and boolean operators (``// % & | ^ ~``), which have no gradient, are in
+``integer.py``.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import unsupported
-from ..autograd import Function
-from .base import TensorOps, one_axis, shape_str
+from .base import TensorOps, one_axis, shape_str, tensor_arg
 from .linalg import matmul
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-
-
-class IntegerOp(Function):
-    """integer_op: y = a // b, a % b, a & b, a | b, a ^ b or ~a (``test``), elementwise
-    not differentiable: integer and boolean results have no gradient
-    """
-
-    differentiable = False
-
-    def forward(self, *arrays: Any, fn: Callable) -> Any:
-        return fn(*arrays)
-
-
-def _tensor_arg(name: str, x: Tensor, other: Any) -> Tensor:
-    other = x._lift(other)
-    if other.backend is not x.backend:
-        raise RuntimeError(f"{name}: tensors on {x.device!r} and {other.device!r}; expected one device")
-    return other
 
 
 class TorchCompatOps(TensorOps):
@@ -138,58 +118,12 @@ class TorchCompatOps(TensorOps):
         return self.detach().abs() < math.inf  # False for inf and for NaN
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        other = _tensor_arg("allclose", self, other)
+        other = tensor_arg("allclose", self, other)
         return bool(((self.detach() - other.detach()).abs() <= atol + rtol * other.detach().abs()).all().item())
 
     def equal(self, other: Tensor) -> bool:
         """Same shape and the same values."""
         return self.shape == other.shape and bool((self.detach() == other.detach()).all().item())
-
-    # --------------------------------------------------------- integer and boolean operators
-    def _integer(self, name: str, fn: Callable, *others: Any) -> Tensor:
-        others = tuple(_tensor_arg(name, self, o) for o in others)
-        try:
-            return self._apply(IntegerOp, *others, fn=fn)
-        except (TypeError, ValueError) as e:
-            kinds = " and ".join(str(t.dtype) for t in (self, *others))
-            raise TypeError(f"{name}: not defined for tensors of dtype {kinds} ({e}); expected integer or bool "
-                            "tensors of shapes that broadcast") from None
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        return self._integer("//", operator.floordiv, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return _tensor_arg("//", self, other)._integer("//", operator.floordiv, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return self._integer("%", operator.mod, other)
-
-    def __and__(self, other: Any) -> Tensor:
-        return self._integer("&", operator.and_, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._integer("|", operator.or_, other)
-
-    __ror__ = __or__
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self._integer("^", operator.xor, other)
-
-    __rxor__ = __xor__
-
-    def __invert__(self) -> Tensor:
-        return self._integer("~", operator.invert)
-
-    def logical_not(self) -> Tensor:
-        return self == 0
-
-    def logical_and(self, other: Any) -> Tensor:
-        return (self != 0) & (_tensor_arg("logical_and", self, other) != 0)
-
-    def logical_or(self, other: Any) -> Tensor:
-        return (self != 0) | (_tensor_arg("logical_or", self, other) != 0)
 
     def __abs__(self) -> Tensor:
         return self.abs()

@@ -20,7 +20,7 @@ from typing import Any
 from ..config import enable_grad, no_grad
 from ..tensor import Tensor
 from .checks import as_groups, check_flag, check_hyper, collect
-from .state import check_state, from_legacy, group_options, saved_index
+from .state import read_state_dict, to_tensors
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -245,46 +245,11 @@ class Optimizer:
                 shape differs from its parameter's, a state is incomplete, a step count is
                 not an int, or an option is out of range.
         """
-        name = type(self).__name__
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        if "param_groups" not in state_dict:
-            state_dict = from_legacy(name, state_dict, len(self.param_groups), len(self.params))
-        unexpected = [k for k in state_dict if k not in ("state", "param_groups")]
-        if unexpected:
-            raise KeyError(f"{name}.load_state_dict: unexpected keys {unexpected}; expected PyTorch's layout "
-                           "{'state': {...}, 'param_groups': [...]}")
-        saved_groups, saved_state = state_dict["param_groups"], state_dict.get("state", {})
-        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
-            count = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else type(saved_groups).__name__
-            raise ValueError(f"{name}.load_state_dict: the state dict has {count} parameter groups; expected "
-                             f"{len(self.param_groups)}, as this optimizer has")
-        groups, owner = [], {}
-        for k, (saved, own) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
-            where = f"param_groups[{k}]"
-            group = {"params": own["params"], **group_options(name, saved, where, self.option_names, self.late_options)}
-            self.check(group, where)
-            ids = saved_index(name, saved, where, len(own["params"]))
-            for j, p in zip(ids, own["params"], strict=True):
-                if j in owner:
-                    raise ValueError(f"{name}.load_state_dict: parameter {j} is listed twice in the groups")
-                owner[j] = (p, group)
-            groups.append(group)
-        if not isinstance(saved_state, dict):
-            raise TypeError(f"{name}.load_state_dict: 'state' is a {type(saved_state).__name__}; expected a dict")
-        loaded: dict[int, dict[str, Any]] = {}
-        for key, entries in saved_state.items():
-            j = int(key) if isinstance(key, str) and key.isdigit() else key
-            if j not in owner:
-                raise KeyError(f"{name}.load_state_dict: unexpected keys: state for parameter {key!r}, but the "
-                               f"groups hold parameters {sorted(owner)}")
-            p, group = owner[j]
-            loaded[id(p)] = check_state(name, j, p, entries, self.state_names, self.counter_names,
-                                        self.required_state(group))
+        groups, loaded = read_state_dict(self, state_dict)  # checks everything, changes nothing
         for group, values in zip(self.param_groups, groups, strict=True):  # every check passed: change things
             group.clear()
             group.update(values)
-        self.state = [_to_tensors(loaded.get(id(p), {}), p) for p in self.params]
+        self.state = [to_tensors(loaded.get(id(p), {}), p) for p in self.params]
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -292,10 +257,6 @@ class Optimizer:
             options = ", ".join(f"{n}={v!r}" for n, v in group.items() if n != "params")
             lines.append(f"  group {k}: {len(group['params'])} parameters, {options}")
         return "\n".join([*lines, ")"])
-
-
-def _to_tensors(state: dict[str, Any], p: Tensor) -> dict[str, Any]:
-    return {n: v if isinstance(v, int) else Tensor(v, device=p.device, dtype=p.dtype) for n, v in state.items()}
 
 
 __all__ = ["Optimizer", "ParamsT", "check_flag", "check_hyper", "lerp_"]

@@ -1,16 +1,21 @@
 """Reading optimizer state dicts: ours, PyTorch's, and the flat dicts of earlier versions.
 
-:meth:`Optimizer.load_state_dict` checks everything with these helpers before it changes
-anything. They turn what a state dict may hold (NumPy arrays from ``tr.load``, our
-Tensors, ``torch.Tensor`` values, Python numbers) into host arrays and Python values.
+:func:`read_state_dict` checks and reads a whole state dict with these helpers, changing
+nothing; :meth:`Optimizer.load_state_dict` puts what it returns in place only then, so a
+bad state dict leaves the optimizer as it was. The helpers turn what a state dict may hold
+(NumPy arrays from ``tr.load``, our Tensors, ``torch.Tensor`` values, Python numbers)
+into host arrays and Python values.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from .optimizer import Optimizer
 
 # PyTorch's per-group switches with no counterpart here. The speed switches change
 # nothing about the result and are dropped; the others change the meaning of a step,
@@ -131,3 +136,54 @@ def check_state(optimizer: str, j: int, p: Tensor, entries: Any, arrays: tuple[s
         else:
             state[name] = value
     return state
+
+
+def read_state_dict(opt: Optimizer, state_dict: Any) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Check a whole state dict against ``opt`` and read it, changing nothing.
+
+    Returns the new parameter groups (one per group of ``opt``, with its ``"params"``)
+    and each parameter's checked state (host arrays and ints) keyed by ``id(param)``;
+    :meth:`Optimizer.load_state_dict` puts them in place only once all of it passed.
+    """
+    name = type(opt).__name__
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
+    if "param_groups" not in state_dict:
+        state_dict = from_legacy(name, state_dict, len(opt.param_groups), len(opt.params))
+    unexpected = [k for k in state_dict if k not in ("state", "param_groups")]
+    if unexpected:
+        raise KeyError(f"{name}.load_state_dict: unexpected keys {unexpected}; expected PyTorch's layout "
+                       "{'state': {...}, 'param_groups': [...]}")
+    saved_groups, saved_state = state_dict["param_groups"], state_dict.get("state", {})
+    if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(opt.param_groups):
+        count = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else type(saved_groups).__name__
+        raise ValueError(f"{name}.load_state_dict: the state dict has {count} parameter groups; expected "
+                         f"{len(opt.param_groups)}, as this optimizer has")
+    groups, owner = [], {}
+    for k, (saved, own) in enumerate(zip(saved_groups, opt.param_groups, strict=True)):
+        where = f"param_groups[{k}]"
+        group = {"params": own["params"], **group_options(name, saved, where, opt.option_names, opt.late_options)}
+        opt.check(group, where)
+        ids = saved_index(name, saved, where, len(own["params"]))
+        for j, p in zip(ids, own["params"], strict=True):
+            if j in owner:
+                raise ValueError(f"{name}.load_state_dict: parameter {j} is listed twice in the groups")
+            owner[j] = (p, group)
+        groups.append(group)
+    if not isinstance(saved_state, dict):
+        raise TypeError(f"{name}.load_state_dict: 'state' is a {type(saved_state).__name__}; expected a dict")
+    loaded: dict[int, dict[str, Any]] = {}
+    for key, entries in saved_state.items():
+        j = int(key) if isinstance(key, str) and key.isdigit() else key
+        if j not in owner:
+            raise KeyError(f"{name}.load_state_dict: unexpected keys: state for parameter {key!r}, but the "
+                           f"groups hold parameters {sorted(owner)}")
+        p, group = owner[j]
+        loaded[id(p)] = check_state(name, j, p, entries, opt.state_names, opt.counter_names,
+                                    opt.required_state(group))
+    return groups, loaded
+
+
+def to_tensors(state: dict[str, Any], p: Tensor) -> dict[str, Any]:
+    """A checked state as the optimizer keeps it: tensors on ``p``'s device and dtype, and ints."""
+    return {n: v if isinstance(v, int) else Tensor(v, device=p.device, dtype=p.dtype) for n, v in state.items()}
