@@ -57,8 +57,8 @@ def test_norm_matches_pytorch(device: str, x, data) -> None:
     p = data.draw(st.sampled_from([2, "fro", 1, 3, float("inf")]))
     if p == "fro" and dim is not None and not (isinstance(dim, tuple) and len(dim) == 2):
         p = 2  # torch takes "fro" only over two dims or all
-    if p == float("inf") and len(np.unique(np.abs(x))) < x.size:
-        p = 1  # a tie of the largest |x| is a kink: finite differences do not apply
+    if p == float("inf") and x.size > 1 and np.diff(np.sort(np.abs(x), axis=None)).min() < 1e-4:
+        p = 1  # a tie (or a near tie, closer than the finite-difference step) of |x| is a kink there
     check_op(lambda a: a.norm(p, dim, keep), x, device=device, torch_op=lambda a: a.norm(p, dim, keep),
              rtol=1e-9, atol=1e-10, second_order=p != float("inf"))
 
