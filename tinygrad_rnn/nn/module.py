@@ -228,9 +228,6 @@ class Module(ModuleTraversal):
     def double(self) -> Module:
         return self.to(dtype="float64")
 
-    def _moved(self, device: Any, dtype: Any) -> None:
-        """Hook for modules that keep unregistered tensors to follow ``to()``."""
-
     @property
     def device(self) -> str:
         first = next(self.parameters(), None)

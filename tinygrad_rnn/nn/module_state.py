@@ -100,8 +100,6 @@ def move(module: Module, args: tuple, device: Any, dtype: Any) -> None:
             moved = t.detach().to(device=device, dtype=cast)
             t.data = moved.data  # in place: holders of t keep seeing it (now on the new device)
             t.grad = None
-    for m in module.modules():
-        m._moved(device, dtype)
 
 
 def _is_dtype(value: Any) -> bool:

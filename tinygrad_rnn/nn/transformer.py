@@ -210,9 +210,9 @@ class PositionalEncoding(Module):
     Each pair of features is a clock turning at its own speed, from one turn per 2 pi
     positions to one per 10000 * 2 pi, so every position gets a distinct code and
     PE(pos + k) is a fixed linear function (a rotation) of PE(pos). The table ``pe``
-    (max_len, d_model) is a constant, not a parameter: it is not in ``state_dict()``
-    (PyTorch's tutorials register it as a buffer, which they would save) and it follows
-    ``to()``.
+    (max_len, d_model) is a constant, not a parameter: a non-persistent buffer, so it
+    follows ``to()`` but is not in ``state_dict()`` (PyTorch's tutorials register a
+    persistent one, which they then save).
 
     Shapes:
         x, output: (T, N, d_model) ((N, T, d_model) with ``batch_first``; (T, d_model)
@@ -243,7 +243,8 @@ class PositionalEncoding(Module):
         self.max_len = check_size("PositionalEncoding", "max_len", max_len)
         self.dropout = Dropout(dropout)
         self.batch_first = bool(batch_first)
-        self.pe = sinusoid_table(self.max_len, self.d_model).to(device=device, dtype=dtype or "float32")
+        self.register_buffer("pe", sinusoid_table(self.max_len, self.d_model).to(device=device, dtype=dtype or "float32"),
+                             persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         """x + PE[:T], then dropout."""
@@ -261,9 +262,6 @@ class PositionalEncoding(Module):
         pe = self.pe[:T] if self.pe.dtype == x.dtype else self.pe[:T].astype(x.dtype)
         shape = (1, T, self.d_model) if time_axis == 1 else ((T, 1, self.d_model) if x.ndim == 3 else (T, self.d_model))
         return self.dropout(x + pe.reshape(*shape))
-
-    def _moved(self, device: Any, dtype: Any) -> None:
-        self.pe = self.pe.to(device=device, dtype=dtype)
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}, batch_first={self.batch_first}"
