@@ -6,7 +6,7 @@ from typing import Any
 
 from ..ops import where
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_flag, check_hyper, lerp_
+from .optimizer import Optimizer, ParamsT, check_flag, check_hyper, lerp_, square_average_
 
 
 class Adam(Optimizer):
@@ -88,7 +88,7 @@ class Adam(Optimizer):
                 d = d.clone().add_(p, alpha=weight_decay)
         # PyTorch's arrangement of the same formulas, so results agree to the last bits
         m = lerp_(self.buffer(p, state, "exp_avg"), d, 1.0 - beta1)
-        v = self.buffer(p, state, "exp_avg_sq").mul_(beta2).add_(d.clone().mul_(1.0 - beta2).mul_(d))
+        v = square_average_(self.buffer(p, state, "exp_avg_sq"), d, beta2)
         if group["amsgrad"]:
             v_max = self.buffer(p, state, "max_exp_avg_sq")
             v = v_max.copy_(where(v_max < v, v, v_max))

@@ -33,6 +33,12 @@ def lerp_(start: Tensor, end: Tensor, weight: float) -> Tensor:
     return start.copy_(end - (end - start).mul_(1.0 - weight))
 
 
+def square_average_(average: Tensor, d: Tensor, decay: float) -> Tensor:
+    """average <- decay * average + (1 - decay) * d^2, in place, rounded as PyTorch's
+    ``mul_(decay).addcmul_(d, d, value=1 - decay)``: Adam's second moment, RMSprop's mean square."""
+    return average.mul_(decay).add_(d.clone().mul_(1.0 - decay).mul_(d))
+
+
 class Optimizer:
     """Base class: subclasses set ``option_names``, ``state_names`` and define ``check`` and ``update``.
 
@@ -259,4 +265,4 @@ class Optimizer:
         return "\n".join([*lines, ")"])
 
 
-__all__ = ["Optimizer", "ParamsT", "check_flag", "check_hyper", "lerp_"]
+__all__ = ["Optimizer", "ParamsT", "check_flag", "check_hyper", "lerp_", "square_average_"]

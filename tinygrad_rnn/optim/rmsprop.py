@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_flag, check_hyper, lerp_
+from .optimizer import Optimizer, ParamsT, check_flag, check_hyper, lerp_, square_average_
 
 
 class RMSprop(Optimizer):
@@ -79,7 +79,7 @@ class RMSprop(Optimizer):
         state["step"] = state.get("step", 0) + 1
         if weight_decay:
             d = d.clone().add_(p, alpha=weight_decay)
-        v = self.buffer(p, state, "square_avg").mul_(alpha).add_(d.clone().mul_(1.0 - alpha).mul_(d))
+        v = square_average_(self.buffer(p, state, "square_avg"), d, alpha)
         if group["centered"]:
             g = lerp_(self.buffer(p, state, "grad_avg"), d, 1.0 - alpha)
             s = (v - g * g).sqrt().add_(group["eps"])
