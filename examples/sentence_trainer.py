@@ -43,13 +43,16 @@ def make_batch(encoded: list[list[int]], device: str, multiple: int = 1) -> tupl
     return x, y, lengths
 
 
-def sentence_loss(model: CharLM, batch: tuple[Tensor, Tensor, list[int]]) -> tuple[Tensor, int]:
-    """J = (1/q) sum_i L_seq (C.16) for one batch, and the number of predicted characters."""
-    x, y, lengths = batch
+def objective(model: CharLM, x: Tensor, y: Tensor, lengths: Any, q: int) -> Tensor:
+    """J = (1/q) sum_i L_seq (C.16): the summed cross-entropy of the q sentences, over q."""
     logits, _ = model(x, lengths=lengths)
-    q = len(lengths)
-    J = F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
-    return J, sum(lengths)
+    return F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
+
+
+def sentence_loss(model: CharLM, batch: tuple[Tensor, Tensor, list[int]]) -> tuple[Tensor, int]:
+    """J for one batch, and the number of predicted characters."""
+    x, y, lengths = batch
+    return objective(model, x, y, lengths, len(lengths)), sum(lengths)
 
 
 def sentence_validation(model: CharLM, batches: list[tuple[Tensor, Tensor, list[int]]]) -> float:
@@ -81,8 +84,7 @@ class SentenceTrainer:
     def _gradients(self, x: Tensor, y: Tensor, lengths: Any, q: int) -> Tensor:
         """J and its gradients (BPTT through every sentence of the batch)."""
         self.opt.zero_grad()
-        logits, _ = self.model(x, lengths=lengths)
-        J = F.cross_entropy(logits, y, reduction="sum", ignore_index=IGNORE) / q
+        J = objective(self.model, x, y, lengths, q)
         J.backward()
         return J
 
